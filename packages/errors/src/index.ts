@@ -1,0 +1,13 @@
+export type { ErrorCode, InputPosition, RollcallErrorData } from './errors.js';
+export {
+  ErrorCodes,
+  errorFromData,
+  FileError,
+  fileErrorFrom,
+  formatPosition,
+  IndexCorruptError,
+  InputError,
+  InvalidArgumentError,
+  isRollcallError,
+  RollcallError,
+} from './errors.js';

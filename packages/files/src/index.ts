@@ -1,0 +1,1 @@
+export { AtomicFile, pendingTempFiles, removePendingTempFiles, writeFileAtomic } from './atomic.js';

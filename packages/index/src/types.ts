@@ -1,0 +1,49 @@
+import type { PhoneKey } from '@rollcall/phone';
+import type { UserId } from './user-id.js';
+
+/** What a probe finds for a key present in the index. */
+export interface ProbeHit {
+  userId: UserId;
+  optedOut: boolean;
+}
+
+/** Convention of an advertiser's pre-hashed phone: SHA-256 of the digits (Meta) or of `+E.164` (Google). */
+export type HashConvention = 'meta' | 'google';
+
+/** Fields of an index file's header. */
+export interface IndexHeader {
+  formatVersion: number;
+  entries: number;
+  capacity: number;
+  optedOut: number;
+  /** Entries that are E.164 but not a valid range under the metadata: no upload can match them. */
+  neverMatchable: number;
+  /** libphonenumber-js version whose metadata judged validity at build time. */
+  metadataVersion: string;
+  /** Build time, ms since the epoch. */
+  builtAt: number;
+  hashSeed: number;
+  shard: number;
+  shardCount: number;
+  hasSha256: boolean;
+}
+
+/**
+ * A loaded index, in a SharedArrayBuffer every worker thread reads without copying.
+ * Probes are exact: keys are compared, never only hashes.
+ */
+export interface IndexReader {
+  readonly header: IndexHeader;
+  /** The whole index image (header + table + optional sections); hand it to workers as is. */
+  readonly buffer: SharedArrayBuffer;
+  /** The user and opted-out flag of `key`, or undefined if the index does not hold it. */
+  probe(key: PhoneKey): ProbeHit | undefined;
+  /**
+   * Probes `count` keys of `keys` at once (computes all slots first, then touches them, to hide
+   * memory latency). Writes for each i: `found[i]` = 0 absent, 1 present, 2 present and opted out;
+   * `userIds[i]` = the user id when found (else 0n). Keys equal to 0 are skipped (absent).
+   */
+  probeBatch(keys: Float64Array, count: number, found: Uint8Array, userIds: BigUint64Array): void;
+  /** The key whose SHA-256 (in `convention`) equals `digest` (32 bytes), verified exactly; else undefined. */
+  probeSha256(digest: Uint8Array, convention: HashConvention): PhoneKey | undefined;
+}

@@ -1,0 +1,18 @@
+/** A phone number in E.164: `+`, country calling code, national number; at most 15 digits. */
+export type E164 = string & { readonly __brand: 'E164' };
+
+/**
+ * The E.164 digits read as one exact integer (at most 15 digits < 2^53, so a float64 holds it
+ * exactly). The value the index stores and the join compares. 0 is never a key.
+ */
+export type PhoneKey = number & { readonly __brand: 'PhoneKey' };
+
+/** The key of an E.164 string (the caller guarantees the syntax). */
+export function e164ToKey(e164: E164): PhoneKey {
+  return Number(e164.slice(1)) as PhoneKey;
+}
+
+/** The E.164 string of a key. */
+export function keyToE164(key: PhoneKey): E164 {
+  return `+${key}` as E164;
+}
