@@ -1,1 +1,2 @@
-export {};
+export { describeError, ExitCode, exitCodeOf } from './exit.js';
+export { main } from './program.js';

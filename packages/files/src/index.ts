@@ -1,1 +1,2 @@
 export { AtomicFile, pendingTempFiles, removePendingTempFiles, writeFileAtomic } from './atomic.js';
+export { safeCsvCell } from './csv-cell.js';

@@ -22,10 +22,26 @@ export interface IndexHeader {
   metadataVersion: string;
   /** Build time, ms since the epoch. */
   builtAt: number;
+  /** When opt-outs were last applied, ms since the epoch (= builtAt until then). */
+  updatedAt: number;
+  /** The libphonenumber-js metadata set that judged validity (`max`). */
+  metadataSet: string;
+  /** Seed of `keyHash` for this file: sharding and the join place keys with it. */
   hashSeed: number;
+  /** This file's shard number, 0-based. */
   shard: number;
+  /** Shards the full index is split into (1 = not sharded). */
   shardCount: number;
+  /** The file holds the SHA-256 section (`probeSha256` works). */
   hasSha256: boolean;
+  /** Bytes of the whole image (header + table + SHA-256 section). */
+  fileBytes: number;
+  /** Bytes of the hash table (capacity × 16). */
+  tableBytes: number;
+  /** Bytes of the SHA-256 section (0 when absent); not part of the table's bytes per entry. */
+  sha256Bytes: number;
+  /** xxh64 of the payload as recorded in the header, 16 hex digits. */
+  payloadChecksum: string;
 }
 
 /**

@@ -1,12 +1,21 @@
-import { Piscina } from 'piscina';
-export async function demo(): Promise<number> {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const p = new Piscina({
-    filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
-    workerData: { add: 10 },
-    execArgv: fromSource ? [...process.execArgv, '--import', 'tsx', '--conditions=source'] : process.execArgv,
-  });
-  const r = await p.run(5);
-  await p.destroy();
-  return r;
-}
+export type {
+  IndexSource,
+  MatcherOptions,
+  MatchOptions,
+  MatchProgress,
+  MatchResult,
+  MatchUploadOptions,
+} from './matcher.js';
+export {
+  createMatcher,
+  loadIndex,
+  Matcher,
+  matchUpload,
+  writeAudienceFile,
+} from './matcher.js';
+export type { JoinPoolOptions } from './pool.js';
+export { JoinPool, resolveThreads } from './pool.js';
+export type { MatchReport, ReportContext } from './report.js';
+export { buildReport, DEFAULT_MIN_AUDIENCE, WITHHELD_WHEN_SUPPRESSED } from './report.js';
+export type { TallyResult } from './tally.js';
+export { formatAudience, Tally } from './tally.js';

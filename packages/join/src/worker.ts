@@ -1,6 +1,62 @@
-import { workerData } from 'node:worker_threads';
+/**
+ * The worker entry of the join pool: normalise a batch of cells, place each by xxhash, probe the
+ * shared index. Reachable as `@rollcall/join/worker` so the pool finds it from source and from dist.
+ */
+import { isRollcallError } from '@rollcall/errors';
+import { type IndexReader, indexFromBuffer } from '@rollcall/index';
+import { assertCountry, normalizeBatch, parseHashedCell, reasonCode } from '@rollcall/phone';
+import { move, workerData } from 'piscina';
+import {
+  type JoinTask,
+  type JoinTaskResult,
+  type JoinWorkerData,
+  RESULT_LAYOUT,
+  resultViews,
+} from './protocol.js';
 
-const x: number = 1;
-export default function run(n: number): number {
-  return n + x + (workerData?.add ?? 0);
+const data = workerData as JoinWorkerData;
+// Wrap the shared image once per worker; the SharedArrayBuffer is never copied.
+const readerPromise: Promise<IndexReader> = indexFromBuffer(data.index);
+const MALFORMED = reasonCode('MALFORMED_ROW');
+const NOT_A_HASH = reasonCode('NOT_A_HASH');
+const EMPTY = reasonCode('EMPTY');
+
+/** Joins one batch; returns the packed result buffer (moved, not copied) or a coded error. */
+export default async function joinBatch(task: JoinTask): Promise<JoinTaskResult> {
+  if (task.seq === data.crashOnSeq && task.attempt === 0) process.exit(70); // test-only fault
+  if (task.seq === data.failOnSeq) throw new Error('injected failure');
+  try {
+    const reader = await readerPromise;
+    const n = task.cells.length;
+    const buffer = new ArrayBuffer(RESULT_LAYOUT.byteLength(n));
+    const out = resultViews(buffer, n);
+    if (task.hashed === null) {
+      normalizeBatch(task.cells, { defaultCountry: assertCountry(task.defaultCountry) }, out);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const parsed = parseHashedCell(task.cells[i] ?? '');
+        if (!parsed.ok) {
+          out.reasons[i] = parsed.reason === 'EMPTY' ? EMPTY : NOT_A_HASH;
+          continue;
+        }
+        // A well-formed digest is a valid row; its key is known only if the index holds it.
+        out.keys[i] = reader.probeSha256(parsed.digest, task.hashed) ?? 0;
+      }
+    }
+    if (task.malformed !== null) {
+      for (let i = 0; i < n; i++) {
+        if (task.malformed[i] === 1) {
+          out.reasons[i] = MALFORMED;
+          out.keys[i] = 0;
+        }
+      }
+    }
+    reader.probeBatch(out.keys, n, out.found, out.userIds);
+    return move(buffer) as ArrayBuffer;
+  } catch (err) {
+    if (isRollcallError(err)) return { error: err.toData() };
+    throw err;
+  }
 }
+
+/** Number of reject reasons, for callers sizing count arrays. */

@@ -16,3 +16,11 @@ export function e164ToKey(e164: E164): PhoneKey {
 export function keyToE164(key: PhoneKey): E164 {
   return `+${key}` as E164;
 }
+
+/** Largest key: E.164 allows at most 15 digits. */
+const MAX_PHONE_KEY = 999_999_999_999_999;
+
+/** True when `value` can be a {@link PhoneKey}: a positive integer of at most 15 digits. */
+export function isPhoneKey(value: number): value is PhoneKey {
+  return Number.isInteger(value) && value > 0 && value <= MAX_PHONE_KEY;
+}

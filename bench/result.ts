@@ -1,0 +1,49 @@
+import { cpus } from 'node:os';
+import type { Bench } from 'tinybench';
+
+/** One measured figure of a suite; `ratio` is `hz / hz(baseline)` measured in the same run. */
+export interface BenchResult {
+  suite: string;
+  name: string;
+  /** Operations (rows, probes, cells…) per second: the median over samples. */
+  hz: number;
+  /** Unit of `hz`, e.g. `rows/s`. */
+  unit?: string;
+  /** Name of the baseline this figure is compared against (same suite, same run). */
+  baseline?: string;
+  ratio?: number;
+  /** The target ratio, when the issue sets one. */
+  target?: number;
+  notes?: string;
+}
+
+/** Options every suite takes. */
+export interface SuiteOptions {
+  /** A small, fast version for CI smoke runs; never fails on a number. */
+  quick: boolean;
+}
+
+/** A benchmark suite module. */
+export type Suite = (opts: SuiteOptions) => Promise<BenchResult[]>;
+
+/** Facts about the machine, printed beside every table. */
+export function machineFacts(): { cores: number; cpu: string; node: string; platform: string } {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+/**
+ * Median throughput of each tinybench task in items per second: a task that handles `items`
+ * items per iteration reports `items / median latency`. Medians, because the machine is shared.
+ */
+export function medianHz(bench: Bench, name: string, itemsPerIteration = 1): number {
+  const task = bench.getTask(name);
+  const result = task?.result as { latency?: { p50?: number } } | undefined;
+  const p50 = result?.latency?.p50;
+  if (p50 === undefined || p50 <= 0) return 0;
+  return (itemsPerIteration * 1000) / p50;
+}

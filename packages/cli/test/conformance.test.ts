@@ -1,0 +1,98 @@
+/**
+ * The conformance set (fixtures/conformance): uploads whose expected reports and audiences were
+ * computed by construction with Google's reference libphonenumber. It pins the exact semantics.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ROOT, rollcall, tempDir } from './helpers.js';
+
+const SET = join(ROOT, 'fixtures/conformance');
+const names = readdirSync(join(SET, 'uploads')).map((f) => f.replace(/\.csv$/, ''));
+
+interface Expected {
+  default_country: string;
+  rows: number;
+  invalid: number;
+  valid: number;
+  unique: number;
+  matched: number;
+  opted_out_dropped: number;
+  audience: number;
+}
+
+describe('conformance set', () => {
+  test('has uploads', () => {
+    expect(names.length).toBeGreaterThanOrEqual(4);
+  });
+
+  for (const name of names) {
+    test(`${name}: report counts and audience byte for byte (--min-audience 1)`, () => {
+      const expected = JSON.parse(readFileSync(join(SET, 'expected', `${name}.json`), 'utf8')) as Expected;
+      const dir = tempDir();
+      const out = join(dir, 'audience.txt');
+      const reportPath = join(dir, 'report.json');
+      const r = rollcall([
+        'match',
+        '--index',
+        join(SET, 'index.csv'),
+        '--upload',
+        join(SET, 'uploads', `${name}.csv`),
+        '--country',
+        expected.default_country,
+        '--out',
+        out,
+        '--report',
+        reportPath,
+        '--min-audience',
+        '1',
+        '--quiet',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+      for (const key of [
+        'rows',
+        'invalid',
+        'valid',
+        'unique',
+        'matched',
+        'opted_out_dropped',
+        'audience',
+      ] as const) {
+        expect({ key, value: report[key] }).toEqual({ key, value: expected[key] });
+      }
+      expect(readFileSync(out)).toEqual(readFileSync(join(SET, 'expected', `${name}.audience`)));
+    });
+  }
+
+  test('mx-tiny with the default --min-audience is suppressed: exit 3, no audience, counts withheld', () => {
+    const dir = tempDir();
+    const out = join(dir, 'audience.txt');
+    const reportPath = join(dir, 'report.json');
+    const r = rollcall([
+      'match',
+      '--index',
+      join(SET, 'index.csv'),
+      '--upload',
+      join(SET, 'uploads', 'mx-tiny.csv'),
+      '--country',
+      'MX',
+      '--out',
+      out,
+      '--report',
+      reportPath,
+      '--quiet',
+    ]);
+    expect(r.status).toBe(3);
+    expect(existsSync(out)).toBe(false);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    expect(report.suppressed).toBe(true);
+    expect(report.matched).toBeNull();
+    expect(report.opted_out_dropped).toBeNull();
+    expect(report.audience).toBeNull();
+    expect(report.match_rate).toBeNull();
+    expect(report.rows).toBe(30);
+    expect(readdirSync(dir).sort()).toEqual(['report.json']);
+  });
+});

@@ -1,0 +1,103 @@
+import { availableParallelism } from 'node:os';
+import { ErrorCodes, errorFromData, InvalidArgumentError, RollcallError } from '@rollcall/errors';
+import { Piscina } from 'piscina';
+import type { JoinTask, JoinWorkerData } from './protocol.js';
+
+/** Options of a {@link JoinPool}. */
+export interface JoinPoolOptions {
+  /** Worker threads; default: the machine's available parallelism. */
+  threads?: number;
+  /** Times a batch is retried after its worker failed (threw or died); default 2. */
+  retries?: number;
+  /** Test-only fault injection, passed to the workers. */
+  faults?: Pick<JoinWorkerData, 'crashOnSeq' | 'failOnSeq'>;
+}
+
+/** Checks and returns a thread count (1 … 256). */
+export function resolveThreads(threads: number | undefined): number {
+  if (threads === undefined) return Math.max(1, availableParallelism());
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new InvalidArgumentError('threads', `must be an integer from 1 to 256, got ${threads}`);
+  }
+  return threads;
+}
+
+/**
+ * Where the worker entry lives. From source (tests, `tsx`) it is `worker.ts` and the workers
+ * need the TypeScript loader; from `dist` it is plain `worker.js`.
+ */
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const filename = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href;
+  if (!fromSource) return { filename, execArgv: [...process.execArgv] };
+  const execArgv = [...process.execArgv];
+  // Worker threads inherit execArgv; a test runner's child process may not carry the loader.
+  if (!execArgv.some((a) => a === 'tsx' || a === '--import=tsx')) execArgv.push('--import', 'tsx');
+  if (!execArgv.some((a) => a.startsWith('--conditions') || a === '-C')) execArgv.push('--conditions=source');
+  return { filename, execArgv };
+}
+
+/**
+ * A pool of join workers over one shared index image. Create once and reuse it for many matches:
+ * the index is handed to each worker once, at start-up, never per task.
+ */
+export class JoinPool {
+  readonly threads: number;
+  readonly #pool: Piscina;
+  readonly #retries: number;
+  #closed = false;
+
+  constructor(index: SharedArrayBuffer, options: JoinPoolOptions = {}) {
+    this.threads = resolveThreads(options.threads);
+    const retries = options.retries ?? 2;
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('retries', 'must be ≥ 0');
+    this.#retries = retries;
+    const { filename, execArgv } = workerEntry();
+    const workerData: JoinWorkerData = { index, ...options.faults };
+    this.#pool = new Piscina({
+      filename,
+      execArgv,
+      workerData,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      // Work is in big batches; one in flight per worker and a short queue keep memory bounded.
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+    });
+  }
+
+  /**
+   * Runs one batch; retries it on another worker if a worker throws or dies. Returns the packed
+   * result buffer. A coded error from the worker (bad argument, missing index section) is rebuilt
+   * and thrown at once, without retry: it would fail again.
+   */
+  async run(task: Omit<JoinTask, 'attempt'>, signal?: AbortSignal): Promise<ArrayBuffer> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.#retries; attempt++) {
+      if (this.#closed) throw new RollcallError(ErrorCodes.ABORTED, 'the join pool is closed');
+      try {
+        const result = (await this.#pool.run({ ...task, attempt }, signal ? { signal } : {})) as
+          | ArrayBuffer
+          | { error: Parameters<typeof errorFromData>[0] };
+        if (result instanceof ArrayBuffer) return result;
+        throw errorFromData(result.error);
+      } catch (err) {
+        if (err instanceof RollcallError) throw err;
+        if (signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
+        lastError = err;
+      }
+    }
+    throw new RollcallError(
+      ErrorCodes.WORKER_FAILED,
+      `a join worker failed on batch ${task.seq} ${this.#retries + 1} times; no audience was written`,
+      { cause: lastError },
+    );
+  }
+
+  /** Stops every worker. Pending tasks are rejected. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.destroy();
+  }
+}

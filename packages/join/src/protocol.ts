@@ -1,0 +1,72 @@
+/**
+ * What crosses the worker boundary: plain data only (no classes, no errors as objects).
+ * A batch's results come back as ONE transferable ArrayBuffer, so a batch costs a single
+ * zero-copy transfer instead of four structured clones.
+ */
+
+import type { RollcallErrorData } from '@rollcall/errors';
+import type { HashConvention } from '@rollcall/index';
+
+/** Data every worker receives once, at start-up. */
+export interface JoinWorkerData {
+  /** The index image, shared (never copied) by every worker. */
+  index: SharedArrayBuffer;
+  /** Test-only fault injection: the worker with a task of this `seq` (first attempt) dies. */
+  crashOnSeq?: number;
+  /** Test-only fault injection: tasks of this `seq` throw on every attempt. */
+  failOnSeq?: number;
+}
+
+/** One batch of upload rows for a worker. */
+export interface JoinTask {
+  /** Position of the batch in the upload (0-based); results are folded in this order. */
+  seq: number;
+  /** 0 on the first try, then 1, 2… when a batch is retried after a worker failure. */
+  attempt: number;
+  /** The phone cells (or SHA-256 hex digests when `hashed` is set). */
+  cells: string[];
+  /** 1 where the row had the wrong number of columns (rejected as MALFORMED_ROW); null if none. */
+  malformed: Uint8Array | null;
+  /** ISO 3166-1 alpha-2 default country for national numbers. */
+  defaultCountry: string;
+  /** Convention of pre-hashed cells, or null for plain phone cells. */
+  hashed: HashConvention | null;
+}
+
+/** A worker's answer: the packed result buffer, or a coded error as plain data. */
+export type JoinTaskResult = ArrayBuffer | { error: RollcallErrorData };
+
+/**
+ * Layout of a batch result buffer for `n` rows. The 8-byte columns come first so both
+ * typed-array views are 8-byte aligned without padding.
+ *
+ *   keys     Float64Array(n)     phone key of the row, 0 if invalid (hashed: key found via SHA-256, else 0)
+ *   userIds  BigUint64Array(n)   user id when found, else 0
+ *   reasons  Uint8Array(n)       reject reason code, 0 = valid
+ *   found    Uint8Array(n)       0 absent, 1 found, 2 found and opted out
+ */
+export const RESULT_LAYOUT = {
+  keysOffset: (_n: number) => 0,
+  userIdsOffset: (n: number) => 8 * n,
+  reasonsOffset: (n: number) => 16 * n,
+  foundOffset: (n: number) => 17 * n,
+  byteLength: (n: number) => 18 * n,
+} as const;
+
+/** Typed views over a batch result buffer. */
+export interface BatchResultViews {
+  keys: Float64Array;
+  userIds: BigUint64Array;
+  reasons: Uint8Array;
+  found: Uint8Array;
+}
+
+/** Views of the result buffer of a batch of `n` rows (no copy). */
+export function resultViews(buffer: ArrayBuffer, n: number): BatchResultViews {
+  return {
+    keys: new Float64Array(buffer, RESULT_LAYOUT.keysOffset(n), n),
+    userIds: new BigUint64Array(buffer, RESULT_LAYOUT.userIdsOffset(n), n),
+    reasons: new Uint8Array(buffer, RESULT_LAYOUT.reasonsOffset(n), n),
+    found: new Uint8Array(buffer, RESULT_LAYOUT.foundOffset(n), n),
+  };
+}

@@ -1,0 +1,105 @@
+import type { HashConvention, IndexHeader } from '@rollcall/index';
+import type { RejectReason } from '@rollcall/phone';
+import type { TallyResult } from './tally.js';
+
+/** The industry's floor: audiences smaller than this are not released. */
+export const DEFAULT_MIN_AUDIENCE = 100;
+
+/** Counts of a match, as written to `report.json`. Every data row is in exactly one of `invalid`/`valid`. */
+export interface MatchReport {
+  /** Data rows read (the header and blank lines are not rows). */
+  rows: number;
+  /** Rows rejected, for any reason (sum of `invalid_by_reason`). */
+  invalid: number;
+  /** Rows that normalised to a valid E.164 number (or a well-formed digest, for hashed uploads). */
+  valid: number;
+  /** Distinct E.164 numbers (digests, for hashed uploads) among the valid rows. */
+  unique: number;
+  /** Distinct numbers found in the index; null when the match was suppressed. */
+  matched: number | null;
+  /** Matched numbers dropped because they opted out; null when suppressed. */
+  opted_out_dropped: number | null;
+  /** Lines of the audience file (distinct user ids); null when suppressed. */
+  audience: number | null;
+  /** Rejected rows by reason code. */
+  invalid_by_reason: Record<RejectReason, number>;
+  /** matched / unique; null when suppressed or nothing was unique. */
+  match_rate: number | null;
+  /** True when the audience was smaller than `min_audience` and so was not released. */
+  suppressed: boolean;
+  /** Why the match was suppressed, when it was. */
+  suppression_reason: string | null;
+  min_audience: number;
+  default_country: string;
+  hashed: HashConvention | null;
+  upload: {
+    file: string | null;
+    phone_column: string | null;
+    encoding: string | null;
+    delimiter: string | null;
+  };
+  index: { entries: number; built_at: string; metadata_version: string; source: string };
+  phone_metadata: { library: string; version: string; metadata: string };
+  threads: number;
+  timings_ms: { index_load: number; join: number; finalize: number; total: number };
+  rows_per_second: number;
+  rollcall_version: string;
+}
+
+/** The fields a suppressed report withholds: together they would tell a prober who is on the platform. */
+export const WITHHELD_WHEN_SUPPRESSED = ['matched', 'opted_out_dropped', 'audience', 'match_rate'] as const;
+
+/** Inputs of {@link buildReport} besides the tally. */
+export interface ReportContext {
+  minAudience: number;
+  defaultCountry: string;
+  hashed: HashConvention | null;
+  upload: MatchReport['upload'];
+  index: IndexHeader;
+  indexSource: string;
+  phoneMetadata: MatchReport['phone_metadata'];
+  threads: number;
+  timings: MatchReport['timings_ms'];
+  version: string;
+}
+
+/** Builds the report of a match, withholding the matched counts when the audience is below the floor. */
+export function buildReport(tally: TallyResult, ctx: ReportContext): MatchReport {
+  const audience = tally.audience.length;
+  const suppressed = audience < ctx.minAudience;
+  return {
+    rows: tally.rows,
+    invalid: tally.invalid,
+    valid: tally.valid,
+    unique: tally.unique,
+    matched: suppressed ? null : tally.matched,
+    opted_out_dropped: suppressed ? null : tally.optedOutDropped,
+    audience: suppressed ? null : audience,
+    invalid_by_reason: tally.invalidByReason,
+    match_rate: suppressed || tally.unique === 0 ? null : round(tally.matched / tally.unique, 6),
+    suppressed,
+    suppression_reason: suppressed
+      ? `the audience is smaller than the minimum of ${ctx.minAudience}; counts that would reveal who is on the platform are withheld`
+      : null,
+    min_audience: ctx.minAudience,
+    default_country: ctx.defaultCountry,
+    hashed: ctx.hashed,
+    upload: ctx.upload,
+    index: {
+      entries: ctx.index.entries,
+      built_at: new Date(ctx.index.builtAt).toISOString(),
+      metadata_version: ctx.index.metadataVersion,
+      source: ctx.indexSource,
+    },
+    phone_metadata: ctx.phoneMetadata,
+    threads: ctx.threads,
+    timings_ms: ctx.timings,
+    rows_per_second: ctx.timings.join > 0 ? Math.round((tally.rows * 1000) / ctx.timings.join) : 0,
+    rollcall_version: ctx.version,
+  };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
