@@ -95,4 +95,48 @@ describe('conformance set', () => {
     expect(report.rows).toBe(30);
     expect(readdirSync(dir).sort()).toEqual(['report.json']);
   });
+
+  test('a built index file gives the same audience and counts as the CSV source', () => {
+    const dir = tempDir();
+    const idx = join(dir, 'platform.idx');
+    const build = rollcall(['index', 'build', join(SET, 'index.csv'), '-o', idx, '--quiet']);
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
+    const inspect = rollcall(['index', 'inspect', idx, '--json']);
+    expect(inspect.status).toBe(0);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ entries: 20_000, sound: true });
+    for (const name of ['ke-shop', 'de-clinic']) {
+      const expected = JSON.parse(readFileSync(join(SET, 'expected', `${name}.json`), 'utf8')) as Expected;
+      const out = join(dir, `${name}.audience`);
+      const reportPath = join(dir, `${name}.json`);
+      const r = rollcall([
+        'match',
+        '--index',
+        idx,
+        '--upload',
+        join(SET, 'uploads', `${name}.csv`),
+        '--country',
+        expected.default_country,
+        '--out',
+        out,
+        '--report',
+        reportPath,
+        '--min-audience',
+        '1',
+        '--threads',
+        '1',
+        '--quiet',
+      ]);
+      expect(r.status).toBe(0);
+      const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+      expect([report.rows, report.unique, report.matched, report.audience]).toEqual([
+        expected.rows,
+        expected.unique,
+        expected.matched,
+        expected.audience,
+      ]);
+      expect(report.index.source).toBe('file');
+      expect(readFileSync(out)).toEqual(readFileSync(join(SET, 'expected', `${name}.audience`)));
+    }
+  });
 });

@@ -1,3 +1,5 @@
+import { TWO_POW_32 } from './layout.js';
+
 /** A platform user id: unsigned 64-bit, 1 ≤ id < 2^64. Always a bigint, never a JS number. */
 export type UserId = bigint & { readonly __brand: 'UserId' };
 
@@ -16,7 +18,6 @@ export function userIdFromHalves(hi: number, lo: number): UserId {
   return ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as UserId;
 }
 
-const TWO_POW_32 = 4294967296;
 const MAX_USER_ID_DIGITS = 20;
 const ZERO = 0x30;
 

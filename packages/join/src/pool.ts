@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { ErrorCodes, errorFromData, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { Piscina } from 'piscina';
-import type { JoinTask, JoinWorkerData } from './protocol.js';
+import {
+  type BatchResultViews,
+  type JoinTask,
+  type JoinWorkerData,
+  type ProbeTask,
+  resultViews,
+} from './protocol.js';
 
 /** Options of a {@link JoinPool}. */
 export interface JoinPoolOptions {
@@ -23,17 +29,30 @@ export function resolveThreads(threads: number | undefined): number {
 }
 
 /**
- * Where the worker entry lives. From source (tests, `tsx`) it is `worker.ts` and the workers
- * need the TypeScript loader; from `dist` it is plain `worker.js`.
+ * Node options a worker refuses in its execArgv (ERR_WORKER_INVALID_EXEC_ARGV): V8 flags and flags
+ * that act on the whole process, such as `--max-old-space-size`.
  */
-function workerEntry(): { filename: string; execArgv: string[] } {
+const NOT_FOR_WORKERS =
+  /^--(max-old-space-size|max-semi-space-size|max-young-generation-size|stack-size|expose[-_]gc|jitless|title|abort-on-uncaught-exception|harmony|v8-|perf-|prof)/;
+
+/**
+ * Where the worker entry lives, and the execArgv its workers need. From source (tests, `tsx`) it is
+ * `worker.ts` and the workers need the TypeScript loader; from `dist` it is plain `worker.js`.
+ * `execArgv` is undefined when the workers can simply inherit the parent's options.
+ */
+function workerEntry(): { filename: string; execArgv: string[] | undefined } {
   const fromSource = import.meta.url.endsWith('.ts');
   const filename = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href;
-  if (!fromSource) return { filename, execArgv: [...process.execArgv] };
-  const execArgv = [...process.execArgv];
-  // Worker threads inherit execArgv; a test runner's child process may not carry the loader.
-  if (!execArgv.some((a) => a === 'tsx' || a === '--import=tsx')) execArgv.push('--import', 'tsx');
-  if (!execArgv.some((a) => a.startsWith('--conditions') || a === '-C')) execArgv.push('--conditions=source');
+  const hasLoader = process.execArgv.some((a) => a === 'tsx' || a === '--import=tsx');
+  const hasConditions = process.execArgv.some((a) => a.startsWith('--conditions') || a === '-C');
+  // Given no execArgv, a worker inherits the parent's options, the ones it accepts. Listing them
+  // instead would hand it V8 flags (`node --max-old-space-size=8192 rollcall …`), which it refuses,
+  // failing every match.
+  if (!fromSource || (hasLoader && hasConditions)) return { filename, execArgv: undefined };
+  // A test runner's child process may not carry the loader: add it to the options a worker accepts.
+  const execArgv = process.execArgv.filter((a) => !NOT_FOR_WORKERS.test(a));
+  if (!hasLoader) execArgv.push('--import', 'tsx');
+  if (!hasConditions) execArgv.push('--conditions=source');
   return { filename, execArgv };
 }
 
@@ -56,7 +75,7 @@ export class JoinPool {
     const workerData: JoinWorkerData = { index, ...options.faults };
     this.#pool = new Piscina({
       filename,
-      execArgv,
+      ...(execArgv !== undefined ? { execArgv } : {}),
       workerData,
       minThreads: this.threads,
       maxThreads: this.threads,
@@ -71,7 +90,23 @@ export class JoinPool {
    * result buffer. A coded error from the worker (bad argument, missing index section) is rebuilt
    * and thrown at once, without retry: it would fail again.
    */
-  async run(task: Omit<JoinTask, 'attempt'>, signal?: AbortSignal): Promise<ArrayBuffer> {
+  async run(task: Omit<JoinTask, 'attempt' | 'kind'>, signal?: AbortSignal): Promise<ArrayBuffer> {
+    return this.#run({ ...task, kind: 'cells' }, signal);
+  }
+
+  /**
+   * Probes keys that are already normalised (0 = skip) on a worker: the hot join alone.
+   * `keys` is copied into the task; the result views are over one moved buffer.
+   */
+  async probe(keys: Float64Array, seq = 0, signal?: AbortSignal): Promise<BatchResultViews> {
+    const buffer = await this.#run({ kind: 'probe', seq, keys }, signal);
+    return resultViews(buffer, keys.length);
+  }
+
+  async #run(
+    task: Omit<JoinTask, 'attempt'> | Omit<ProbeTask, 'attempt'>,
+    signal?: AbortSignal,
+  ): Promise<ArrayBuffer> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
       if (this.#closed) throw new RollcallError(ErrorCodes.ABORTED, 'the join pool is closed');

@@ -19,6 +19,7 @@ export interface JoinWorkerData {
 
 /** One batch of upload rows for a worker. */
 export interface JoinTask {
+  kind: 'cells';
   /** Position of the batch in the upload (0-based); results are folded in this order. */
   seq: number;
   /** 0 on the first try, then 1, 2… when a batch is retried after a worker failure. */
@@ -31,6 +32,17 @@ export interface JoinTask {
   defaultCountry: string;
   /** Convention of pre-hashed cells, or null for plain phone cells. */
   hashed: HashConvention | null;
+}
+
+/**
+ * A batch of keys already normalised (the hot join alone: benchmarks, and coordinators that
+ * normalise elsewhere). The keys are moved to the worker, not copied.
+ */
+export interface ProbeTask {
+  kind: 'probe';
+  seq: number;
+  attempt: number;
+  keys: Float64Array;
 }
 
 /** A worker's answer: the packed result buffer, or a coded error as plain data. */

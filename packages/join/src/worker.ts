@@ -10,6 +10,7 @@ import {
   type JoinTask,
   type JoinTaskResult,
   type JoinWorkerData,
+  type ProbeTask,
   RESULT_LAYOUT,
   resultViews,
 } from './protocol.js';
@@ -22,11 +23,19 @@ const NOT_A_HASH = reasonCode('NOT_A_HASH');
 const EMPTY = reasonCode('EMPTY');
 
 /** Joins one batch; returns the packed result buffer (moved, not copied) or a coded error. */
-export default async function joinBatch(task: JoinTask): Promise<JoinTaskResult> {
+export default async function joinBatch(task: JoinTask | ProbeTask): Promise<JoinTaskResult> {
   if (task.seq === data.crashOnSeq && task.attempt === 0) process.exit(70); // test-only fault
   if (task.seq === data.failOnSeq) throw new Error('injected failure');
   try {
     const reader = await readerPromise;
+    if (task.kind === 'probe') {
+      const n = task.keys.length;
+      const buffer = new ArrayBuffer(RESULT_LAYOUT.byteLength(n));
+      const out = resultViews(buffer, n);
+      out.keys.set(task.keys);
+      reader.probeBatch(out.keys, n, out.found, out.userIds);
+      return move(buffer) as ArrayBuffer;
+    }
     const n = task.cells.length;
     const buffer = new ArrayBuffer(RESULT_LAYOUT.byteLength(n));
     const out = resultViews(buffer, n);

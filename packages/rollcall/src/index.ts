@@ -1,1 +1,69 @@
-export {};
+/**
+ * rollcall: match advertiser customer lists against a platform's phone-number index, exactly and
+ * in parallel. This facade is the public library; the stage packages behind it are internal.
+ */
+export type { ErrorCode, InputPosition } from '@rollcall/errors';
+export {
+  ErrorCodes,
+  FileError,
+  IndexCorruptError,
+  InputError,
+  InvalidArgumentError,
+  isRollcallError,
+  RollcallError,
+} from '@rollcall/errors';
+export type {
+  BuildOptions,
+  BuildReport,
+  HashConvention,
+  IndexHeader,
+  IndexInspection,
+  IndexReader,
+  IndexRow,
+  OpenIndexOptions,
+  OptOutReport,
+  ProbeHit,
+  UserId,
+} from '@rollcall/index';
+export {
+  applyOptOuts,
+  buildIndexFromRows,
+  buildIndexInMemory,
+  inspectIndex,
+  openIndex,
+  writeIndexFile,
+} from '@rollcall/index';
+export type {
+  IndexSource,
+  MatcherOptions,
+  MatchOptions,
+  MatchProgress,
+  MatchReport,
+  MatchResult,
+  MatchUploadOptions,
+} from '@rollcall/join';
+export {
+  createMatcher,
+  DEFAULT_MIN_AUDIENCE,
+  Matcher,
+  matchUpload,
+  WITHHELD_WHEN_SUPPRESSED,
+  writeAudienceFile,
+} from '@rollcall/join';
+export type {
+  CountryCode,
+  E164,
+  NormalizeOptions,
+  NormalizeResult,
+  PhoneKey,
+  RejectReason,
+} from '@rollcall/phone';
+export {
+  assertCountry,
+  hashPhoneHex,
+  normalizeBatch,
+  normalizePhone,
+  phoneMetadataInfo,
+  REJECT_REASONS,
+  redactPhone,
+} from '@rollcall/phone';
