@@ -1,18 +1,21 @@
 /**
  * Runs every benchmark suite, prints a table with each figure's baseline ratio, and writes
- * `bench/results/<date>.json` and `.md`. `--quick` runs small versions (a CI smoke test).
+ * `bench/results/<date>.json`, `.md` and `.svg` (a chart; also `latest.svg`, which the README
+ * shows, from a full run of every suite). `--quick` runs small versions (a CI smoke test).
  *
- *   pnpm bench [--quick] [--only phone,index,join]
+ *   pnpm bench [--quick] [--only phone,index,join,cluster]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchChartSvg } from './chart.js';
 import { type BenchResult, machineFacts, type Suite } from './result.js';
 
 const SUITES: Record<string, () => Promise<Suite>> = {
   phone: async () => (await import('./phone/normalize.bench.js')).run,
   index: async () => (await import('./index/index.bench.js')).run,
   join: async () => (await import('./join/join.bench.js')).run,
+  cluster: async () => (await import('./cluster/cluster.bench.js')).run,
 };
 
 function table(results: readonly BenchResult[]): string {
@@ -61,7 +64,13 @@ async function main(): Promise<void> {
   );
   const md = `Machine: ${facts.cores} cores, ${facts.cpu}, Node ${facts.node} (${facts.platform})${quick ? ', quick run' : ''}\n\n${table(results)}\n`;
   writeFileSync(`${base}.md`, md);
-  console.log(`\nresults: ${base}.json, ${base}.md`);
+  // The chart beside them. latest.svg, which the README shows, only from a full run of every
+  // suite: never a CI smoke run's numbers, nor a partial (--only) run's.
+  const svg = benchChartSvg({ machine: facts, quick, date: new Date().toISOString(), results });
+  writeFileSync(`${base}.svg`, svg);
+  const latest = !quick && only === undefined ? join(dir, 'latest.svg') : undefined;
+  if (latest !== undefined) writeFileSync(latest, svg);
+  console.log(`\nresults: ${base}.json, ${base}.md, ${base}.svg${latest !== undefined ? `, ${latest}` : ''}`);
 }
 
 await main();

@@ -1,4 +1,14 @@
-import { ErrorCodes, isRollcallError, RollcallError } from '@rollcall/errors';
+import {
+  ErrorCodes,
+  FileError,
+  formatPosition,
+  IndexCorruptError,
+  InputError,
+  InvalidArgumentError,
+  isRollcallError,
+  RollcallError,
+} from '@rollcall/errors';
+import { redactPhone } from '@rollcall/phone';
 
 /** Exit codes of the CLI; scripts depend on them. */
 export const ExitCode = {
@@ -11,7 +21,24 @@ export const ExitCode = {
   SUPPRESSED: 3,
   /** Stopped by SIGINT (128 + 2). */
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM (128 + 15). */
+  TERMINATED: 143,
 } as const;
+
+/** The exit code of a run stopped by `signal`, as a shell reports a process killed by it (128 + n). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+}
+
+/** Library option names as the CLI spells them, so that a message names the flag the user typed. */
+const CLI_FLAGS: Readonly<Record<string, string>> = {
+  defaultCountry: '--country',
+  phoneColumn: '--phone-column',
+  delimiter: '--delimiter',
+  threads: '--threads',
+  minAudience: '--min-audience',
+  hashed: '--hashed',
+};
 
 /** The exit code for an error thrown by a command. */
 export function exitCodeOf(err: unknown): number {
@@ -28,11 +55,57 @@ export function exitCodeOf(err: unknown): number {
 }
 
 /**
- * The one line the CLI prints for an error: `rollcall: <code>: <message>`. No stack trace unless
- * ROLLCALL_DEBUG is set; unexpected errors say so. Messages never carry full phone numbers.
+ * The one line the CLI prints for an error: `rollcall: <message> [<code>]`. No stack trace unless
+ * ROLLCALL_DEBUG is set; unexpected errors say so. The message is made safe to print (see
+ * {@link safeMessage}): whatever a deeper layer put in it, no phone number and no terminal control.
  */
 export function describeError(err: unknown): string {
-  if (err instanceof RollcallError) return `rollcall: ${err.message} [${err.code}]`;
+  if (err instanceof InvalidArgumentError && CLI_FLAGS[err.option] !== undefined) {
+    // The message starts with the library's option name (`phoneColumn: …`): say the flag instead.
+    const message = err.message.startsWith(`${err.option}:`)
+      ? `${CLI_FLAGS[err.option]}${err.message.slice(err.option.length)}`
+      : err.message;
+    return `rollcall: ${safeMessage(message)} [${err.code}]`;
+  }
+  if (err instanceof IndexCorruptError || err instanceof FileError) {
+    // About a file's structure or the OS (sizes, offsets, errno), never its cells: digits are kept.
+    return `rollcall: ${safeMessage(err.message, `${err.file}: `, false)} [${err.code}]`;
+  }
+  if (err instanceof InputError) {
+    return `rollcall: ${safeMessage(err.message, `${formatPosition(err.position)}: `)} [${err.code}]`;
+  }
+  if (err instanceof RollcallError) return `rollcall: ${safeMessage(err.message)} [${err.code}]`;
   const message = err instanceof Error ? err.message : String(err);
-  return `rollcall: internal error: ${message} [${ErrorCodes.INTERNAL}]`;
+  return `rollcall: internal error: ${safeMessage(message)} [${ErrorCodes.INTERNAL}]`;
+}
+
+// C0 and C1 controls, DEL, and the bidi controls that can make a terminal line read otherwise
+// (CVE-2021-42574): a message quoting a file's bytes must not drive the terminal or span lines.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// A run of digits, with the separators phone numbers are written with, that may be a phone number
+// or a user id once it holds 8 digits or more. Sizes and limits in messages are shorter.
+const DIGIT_RUN = /\+?\d[\d \u00a0().\-/]*\d/g;
+const MIN_DIGITS_REDACTED = 8;
+
+/**
+ * A message made safe to print: control characters escaped (`\x1b`), and (unless `redactDigits`
+ * is false) every run of 8 or more digits, which may be a phone number or a user id that a deeper
+ * layer quoted from a file, redacted with `redactPhone`. The leading `place` (the user's own file
+ * name, line and column) is left alone.
+ *
+ * The layers below already redact what they quote; this is the last line of defence at the one
+ * place the CLI prints errors, so that no message can carry a number into a log.
+ */
+export function safeMessage(message: string, place?: string, redactDigits = true): string {
+  const keep = place !== undefined && message.startsWith(place) ? place.length : 0;
+  let rest = message.slice(keep).replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+  if (redactDigits) {
+    rest = rest.replace(DIGIT_RUN, (run) =>
+      run.replace(/\D/g, '').length >= MIN_DIGITS_REDACTED ? redactPhone(run) : run,
+    );
+  }
+  return message.slice(0, keep) + rest;
 }

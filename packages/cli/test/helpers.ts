@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -31,4 +31,291 @@ export function rollcall(
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'rollcall-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A stack-trace line as Node prints one: what the CLI must never show a user. */
+export const STACK_TRACE_LINE = /^\s+at /m;
+
+/**
+ * Runs the CLI's `main(argv)` in this process (no spawn), capturing what it prints: the same
+ * parsing, commands and error mapping as the binary, at a fraction of the cost of a process, for
+ * tests that try many inputs. Signals, exit handling and environment hooks read at start-up need
+ * {@link rollcall}. `env` is set for the duration of the run and then restored.
+ */
+export async function rollcallInProcess(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
+  const { main } = await import('../src/program.js');
+  const saved = new Map<string, string | undefined>();
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    saved.set(key, process.env[key]);
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  let stdout = '';
+  let stderr = '';
+  const writeOut = process.stdout.write;
+  const writeErr = process.stderr.write;
+  const capture =
+    (append: (s: string) => void) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    };
+  process.stdout.write = capture((s) => {
+    stdout += s;
+  }) as typeof process.stdout.write;
+  process.stderr.write = capture((s) => {
+    stderr += s;
+  }) as typeof process.stderr.write;
+  try {
+    const status = await main(['node', 'rollcall', ...args]);
+    return { status, stdout, stderr };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/** A CLI process started in the background, for tests that signal it while it works. */
+export interface CliProcess {
+  child: ChildProcess;
+  /** Resolves when the process has exited, with what it printed. */
+  done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the real `rollcall` binary without waiting for it. */
+export function rollcallStart(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): CliProcess {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+// Preloaded into a measured CLI process: on exit, writes its peak resident set size (KiB, worker
+// threads included: they share the process) to the file named by ROLLCALL_TEST_RSS_FILE.
+const RSS_PROBE = `data:text/javascript,${encodeURIComponent(
+  "import { writeFileSync } from 'node:fs';" +
+    "process.on('exit', () => writeFileSync(process.env.ROLLCALL_TEST_RSS_FILE, String(process.resourceUsage().maxRSS)));",
+)}`;
+
+/**
+ * Runs the real `rollcall` binary and returns, besides its output, its peak RSS in MiB. `nodeArgs`
+ * go to node itself (e.g. `--max-old-space-size=64`, which the worker threads inherit).
+ */
+export function rollcallPeakRss(
+  args: readonly string[],
+  options: { nodeArgs?: readonly string[] } = {},
+): CliRun & { peakRssMiB: number } {
+  const probe = join(scratchDir('rollcall-rss-'), 'maxrss');
+  const r = spawnSync(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      '--conditions=source',
+      '--import',
+      'tsx',
+      '--import',
+      RSS_PROBE,
+      BIN,
+      ...args,
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ROLLCALL_TEST_RSS_FILE: probe },
+      timeout: 300_000,
+    },
+  );
+  const kib = Number(readFileSync(probe, 'utf8'));
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, peakRssMiB: kib / 1024 };
+}
+
+/** Files in `dir` (recursively) that are an atomic output's temp file: `.<name>.<pid>.<hex>.tmp`. */
+export function tempFilesIn(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tmp$/.test(f));
+}
+
+/** Resolves when `predicate` holds, checking every 20 ms; rejects after `limitMs` (a hung run, not a timing claim). */
+export async function waitFor(predicate: () => boolean, what: string, limitMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > limitMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** One entry of a test platform's index. */
+export interface PlatformEntry {
+  phone: string;
+  userId: bigint;
+  optedOut: boolean;
+}
+
+/** A small platform: its index CSV, the index file built from it by the CLI, and the entries. */
+export interface Platform {
+  dir: string;
+  indexCsv: string;
+  indexFile: string;
+  entries: PlatformEntry[];
+}
+
+/**
+ * Builds a platform of `entries` numbers with fixtures/generate.ts (deterministic for a seed) and
+ * runs `rollcall index build` on it (in process). `withSha256` adds the section hashed uploads need.
+ */
+export async function makePlatform(
+  options: { entries?: number; seed?: number; withSha256?: boolean } = {},
+): Promise<Platform> {
+  const { indexRows } = await import('../../../fixtures/generate.js');
+  const dir = scratchDir('rollcall-platform-');
+  const lines = [...indexRows(options.entries ?? 400, options.seed ?? 7)];
+  const indexCsv = join(dir, 'platform.csv');
+  writeFileSync(indexCsv, `${lines.join('\n')}\n`);
+  const entries = lines.slice(1).map((line) => {
+    const [phone, userId, optedOut] = line.split(',');
+    return { phone: phone!, userId: BigInt(userId!), optedOut: optedOut === 'true' };
+  });
+  const indexFile = join(dir, 'platform.idx');
+  const build = await rollcallInProcess([
+    'index',
+    'build',
+    indexCsv,
+    '-o',
+    indexFile,
+    '--quiet',
+    ...(options.withSha256 ? ['--with-sha256'] : []),
+  ]);
+  if (build.status !== 0) throw new Error(`index build failed: ${build.stderr}`);
+  return { dir, indexCsv, indexFile, entries };
+}
+
+/** What a match of some cells must give, worked out without the join: by the reference normaliser and a Map. */
+export interface ExpectedOutcome {
+  rows: number;
+  invalid: number;
+  valid: number;
+  unique: number;
+  matched: number;
+  opted_out_dropped: number;
+  audience: number;
+  invalid_by_reason: Record<string, number>;
+  /** The audience file's text. */
+  audienceText: string;
+  /** Per row: the reject reason, or null when valid. */
+  reasons: Array<string | null>;
+}
+
+/**
+ * The outcome of matching `cells` (MALFORMED where `malformed[i]`) against `entries`: each cell through
+ * `normalizePhoneReference`, then a Map lookup; users who opted out under any matched number dropped.
+ */
+export async function expectedOutcome(
+  entries: readonly PlatformEntry[],
+  cells: readonly string[],
+  country: string,
+  malformed: readonly boolean[] = [],
+): Promise<ExpectedOutcome> {
+  const { normalizePhoneReference, REJECT_REASONS } = await import('@rollcall/phone');
+  const byPhone = new Map(entries.map((e) => [e.phone, e]));
+  const invalidByReason: Record<string, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0]));
+  const reasons: Array<string | null> = [];
+  const unique = new Set<string>();
+  for (let i = 0; i < cells.length; i++) {
+    const r = malformed[i]
+      ? ({ ok: false, reason: 'MALFORMED_ROW' } as const)
+      : normalizePhoneReference(cells[i]!, { defaultCountry: country as 'GB' });
+    if (r.ok) {
+      unique.add(r.e164);
+      reasons.push(null);
+    } else {
+      invalidByReason[r.reason]!++;
+      reasons.push(r.reason);
+    }
+  }
+  const matched = [...unique].map((p) => byPhone.get(p)).filter((e) => e !== undefined);
+  const optedOutUsers = new Set(matched.filter((e) => e.optedOut).map((e) => e.userId));
+  const audience = [...new Set(matched.filter((e) => !e.optedOut).map((e) => e.userId))]
+    .filter((id) => !optedOutUsers.has(id))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const invalid = reasons.filter((r) => r !== null).length;
+  return {
+    rows: cells.length,
+    invalid,
+    valid: cells.length - invalid,
+    unique: unique.size,
+    matched: matched.length,
+    opted_out_dropped: matched.filter((e) => e.optedOut).length,
+    audience: audience.length,
+    invalid_by_reason: invalidByReason,
+    audienceText: audience.map((id) => `${id}\n`).join(''),
+    reasons,
+  };
+}
+
+/** Parses CSV text (RFC 4180: `,`, `"` quoting, `""` escapes, CRLF or LF) into records of fields. */
+export function parseCsv(text: string, delimiter = ','): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === delimiter) {
+      record.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || record.length > 0) records.push([...record, field]);
+  return records;
+}
+
+const scratchDirs: string[] = [];
+
+/** A fresh temporary directory that {@link removeScratchDirs} deletes with everything in it. */
+export function scratchDir(prefix = 'rollcall-test-'): string {
+  const dir = tempDir(prefix);
+  scratchDirs.push(dir);
+  return dir;
+}
+
+/** Deletes every {@link scratchDir} made so far (call it in `afterAll`: some tests write hundreds of MB). */
+export function removeScratchDirs(): void {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

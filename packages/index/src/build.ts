@@ -11,9 +11,18 @@ import {
   RollcallError,
 } from '@rollcall/errors';
 import { AtomicFile } from '@rollcall/files';
-import { isValidE164, type PhoneKey, parseE164Strict, phoneMetadataInfo, redactPhone } from '@rollcall/phone';
+import { keyToE164, type PhoneKey, parseE164Strict, phoneMetadataInfo, redactPhone } from '@rollcall/phone';
 import { checksumRange } from './checksum.js';
-import { checkHeader, countLines, csvRecords, parseOptedOut } from './csv.js';
+import {
+  CsvChunks,
+  checkHeader,
+  countLines,
+  csvRecords,
+  INCOMPLETE,
+  type ParsedRecord,
+  parseOptedOut,
+  parseRecord,
+} from './csv.js';
 import { decodeHeader, imageGeometry, type RawHeader, sealHeader, writeHeaderFields } from './header.js';
 import {
   assertLittleEndian,
@@ -25,9 +34,12 @@ import {
 } from './layout.js';
 import { readerOfImage } from './reader.js';
 import { fillSha256Section } from './sha256-section.js';
-import { capacityFor, findSlot, writeSlot } from './table.js';
+import { PLAIN_ROW_MAX_BYTES, PlainRow, readPlainRow } from './source-row.js';
+import { keyHashOfHalves, slotOf } from './key-hash.js';
+import { capacityFor, findSlotFrom, writeSlot } from './table.js';
 import type { IndexReader } from './types.js';
 import { readUserIdHalves } from './user-id.js';
+import { defaultValidityThreads, ValidityCounter } from './validity.js';
 
 /** Columns of the source CSV, in order. */
 export const SOURCE_COLUMNS = ['phone', 'user_id', 'opted_out'] as const;
@@ -93,11 +105,23 @@ export interface BuildOptions {
   shardCount?: number;
   /** Build time recorded in the header, ms since the epoch. Default now; fixed for reproducible files. */
   builtAt?: number;
+  /**
+   * Worker threads that judge the validity of entries (the never-matchable count) while the
+   * build reads on; 0 judges them on the calling thread. Default: one per core but one, and none
+   * for a source of fewer than {@link MIN_ROWS_FOR_VALIDITY_THREADS} rows (starting threads would
+   * cost more than they save). The count is the same whatever the threads.
+   */
+  threads?: number;
   /** Called now and then with progress. */
   onProgress?: (progress: BuildProgress) => void;
   /** Aborts the build (`ERR_ABORTED`); nothing is written. */
   signal?: AbortSignal;
 }
+
+/** Below this many rows a build judges validity on its own thread unless told otherwise. */
+export const MIN_ROWS_FOR_VALIDITY_THREADS = 1_000_000;
+/** Most validity threads a build may be given. */
+const MAX_THREADS = 256;
 
 /** What a build did. Sizes in bytes, durations in ms. */
 export interface BuildReport {
@@ -144,6 +168,7 @@ interface ResolvedOptions {
   shard: number;
   shardCount: number;
   builtAt: number;
+  threads: number | undefined;
   onProgress: ((progress: BuildProgress) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -164,7 +189,7 @@ function resolveOptions(options: BuildOptions = {}): ResolvedOptions {
     return v ?? false;
   };
   const int = (
-    name: 'hashSeed' | 'shard' | 'shardCount' | 'builtAt',
+    name: 'hashSeed' | 'shard' | 'shardCount' | 'builtAt' | 'threads',
     min: number,
     max: number,
     dflt: number,
@@ -188,6 +213,7 @@ function resolveOptions(options: BuildOptions = {}): ResolvedOptions {
     shard,
     shardCount,
     builtAt: int('builtAt', 0, Number.MAX_SAFE_INTEGER, Date.now()),
+    threads: options.threads === undefined ? undefined : int('threads', 0, MAX_THREADS, 0),
     onProgress: options.onProgress,
     signal: options.signal,
   };
@@ -211,6 +237,12 @@ class RowProblem {
   ) {}
 }
 
+/** The validity threads of a build of at most `maxEntries` entries (see {@link BuildOptions.threads}). */
+function validityThreads(o: ResolvedOptions, maxEntries: number): number {
+  if (o.threads !== undefined) return o.threads;
+  return maxEntries < MIN_ROWS_FOR_VALIDITY_THREADS ? 0 : defaultValidityThreads();
+}
+
 /**
  * Fills the table of one image. Memory is the final image, allocated once: the table is sized
  * from an upper bound on the entries and never grows or rehashes.
@@ -221,16 +253,19 @@ class ImageBuilder {
   readonly table: Uint32Array;
   entries = 0;
   optedOut = 0;
-  neverMatchable = 0;
   readonly #maxEntries: number;
   readonly #opts: ResolvedOptions;
   readonly #source: string;
+  readonly #seed: number;
+  /** Judges each new entry's validity off this thread (the never-matchable count). */
+  readonly #validity: ValidityCounter;
 
   constructor(maxEntries: number, opts: ResolvedOptions, source: string) {
     assertLittleEndian();
     this.#maxEntries = maxEntries;
     this.#opts = opts;
     this.#source = source;
+    this.#seed = opts.hashSeed;
     this.capacity = capacityFor(maxEntries);
     if (this.capacity > MAX_CAPACITY) {
       throw new InvalidArgumentError(
@@ -243,13 +278,27 @@ class ImageBuilder {
     const { fileBytes } = imageGeometry(this.capacity, maxEntries, opts.withSha256);
     this.image = new SharedArrayBuffer(fileBytes);
     this.table = new Uint32Array(this.image, TABLE_OFFSET, this.capacity * SLOT_WORDS);
+    // Last: it may start threads, which nothing above can then leak by throwing.
+    this.#validity = new ValidityCounter({ threads: validityThreads(opts, maxEntries) });
+  }
+
+  /** The home slot of a key. */
+  home(key: number): number {
+    // `>>> 0` is key mod 2^32, exact below 2^53; the difference is an exact multiple of 2^32.
+    const lo = key >>> 0;
+    return slotOf(keyHashOfHalves(lo, (key - lo) / TWO_POW_32, this.#seed), this.capacity);
   }
 
   /** Adds an entry; returns -1, or the slot already holding the key (nothing is changed then). */
   add(key: PhoneKey, userLo: number, userHi: number, optedOut: boolean): number {
+    return this.addAt(this.home(key), key, userLo, userHi, optedOut);
+  }
+
+  /** {@link add} of a key whose home slot `home` is known. */
+  addAt(home: number, key: PhoneKey, userLo: number, userHi: number, optedOut: boolean): number {
     const lo = key >>> 0;
     const hi = (key - lo) / TWO_POW_32;
-    const found = findSlot(this.table, this.capacity, this.#opts.hashSeed, lo, hi);
+    const found = findSlotFrom(this.table, this.capacity, home, lo, hi);
     if (found >= 0) return found;
     if (this.entries >= this.#maxEntries) {
       // Only if the file grew between the counting pass and this one.
@@ -258,8 +307,13 @@ class ImageBuilder {
     writeSlot(this.table, -1 - found, lo, hi, userLo, userHi, optedOut);
     this.entries++;
     if (optedOut) this.optedOut++;
-    if (!isValidE164(key)) this.neverMatchable++;
+    this.#validity.add(key);
     return -1;
+  }
+
+  /** Stops the validity threads (after an error; `finish` waits for them instead). */
+  close(): Promise<void> {
+    return this.#validity.close();
   }
 
   /**
@@ -270,13 +324,15 @@ class ImageBuilder {
     const o = this.#opts;
     const g = imageGeometry(this.capacity, this.entries, o.withSha256);
     if (o.withSha256) fillSha256Section(this.image, this.table, this.capacity, this.entries, g.sha256Offset);
+    const neverMatchable = await this.#validity.total();
+    await this.#validity.close();
     const header = new Uint8Array(this.image, 0, HEADER_BYTES);
     const info = phoneMetadataInfo();
     writeHeaderFields(header, {
       entries: this.entries,
       capacity: this.capacity,
       optedOut: this.optedOut,
-      neverMatchable: this.neverMatchable,
+      neverMatchable,
       metadataVersion: info.version,
       metadataSet: info.metadata,
       builtAt: o.builtAt,
@@ -377,60 +433,189 @@ async function buildImageFromCsv(
     throw new InvalidArgumentError('csvPath', 'must be a file path');
   // Pass 1 sizes the table: every line but the header may be an entry (an upper bound).
   const lines = await countLines(csvPath);
-  const builder = new ImageBuilder(Math.max(0, lines - 1), o, csvPath);
+  const chunks = await CsvChunks.open(csvPath);
+  let builder: ImageBuilder | undefined;
+  try {
+    builder = new ImageBuilder(Math.max(0, lines - 1), o, csvPath);
+    const { rows, skipped } = await readSourceRows(csvPath, chunks, builder, o);
+    throwIfAborted(o.signal);
+    const { image, raw } = await builder.finish();
+    o.onProgress?.({ rows, bytesRead: chunks.totalBytes, totalBytes: chunks.totalBytes });
+    return { image, raw, report: makeReport(csvPath, rows, skipped, raw, started) };
+  } finally {
+    await chunks.close();
+    await builder?.close();
+  }
+}
+
+/**
+ * Plain rows read but not yet placed. Rows are placed a batch at a time, in order: first every
+ * home slot of the batch is computed and touched, then the rows are placed. The touch pass is a
+ * loop of independent loads, so the CPU keeps many cache misses of the (large, randomly
+ * addressed) table in flight at once instead of waiting for each row's in turn.
+ */
+class PendingRows {
+  readonly keys = new Float64Array(PLACE_BATCH);
+  readonly homes = new Float64Array(PLACE_BATCH);
+  readonly userLo = new Uint32Array(PLACE_BATCH);
+  readonly userHi = new Uint32Array(PLACE_BATCH);
+  readonly optedOut = new Uint8Array(PLACE_BATCH);
+  /** Source line of each row (for a duplicate's error). */
+  readonly lines = new Float64Array(PLACE_BATCH);
+  count = 0;
+  /** Rows of the batch placed so far. */
+  placed = 0;
+
+  push(row: PlainRow, line: number): void {
+    const i = this.count++;
+    this.keys[i] = row.key;
+    this.userLo[i] = row.userLo;
+    this.userHi[i] = row.userHi;
+    this.optedOut[i] = row.optedOut ? 1 : 0;
+    this.lines[i] = line;
+  }
+
+  get full(): boolean {
+    return this.count === PLACE_BATCH;
+  }
+
+  /**
+   * Places the rows not yet placed. Returns -1 when all are, else the index of a row whose
+   * phone is already in the table (placing resumes after it at the next call).
+   */
+  place(builder: ImageBuilder): number {
+    const n = this.count;
+    if (this.placed === 0) {
+      let touched = 0;
+      for (let i = 0; i < n; i++) {
+        const home = builder.home(this.keys[i]!);
+        this.homes[i] = home;
+        touched ^= builder.table[home * SLOT_WORDS]!;
+      }
+      // Stored where the optimiser cannot prove it unused, so the loads above stay.
+      touchSink.value = touched;
+    }
+    while (this.placed < n) {
+      const i = this.placed++;
+      const found = builder.addAt(
+        this.homes[i]!,
+        this.keys[i]! as PhoneKey,
+        this.userLo[i]!,
+        this.userHi[i]!,
+        this.optedOut[i] === 1,
+      );
+      if (found >= 0) return i;
+    }
+    this.count = 0;
+    this.placed = 0;
+    return -1;
+  }
+}
+
+/** Rows per batch of {@link PendingRows}: 256 slots' cache lines (16 KiB) stay in L1 between passes. */
+const PLACE_BATCH = 256;
+const touchSink = { value: 0 };
+
+/**
+ * Pass 2: streams the rows of `chunks` straight into the table. Plain rows take the byte-level
+ * fast path (source-row.ts); every other record (the header, quoted cells, blank lines, bad rows)
+ * goes through the general CSV parser and the string checks, which word the errors.
+ */
+async function readSourceRows(
+  csvPath: string,
+  chunks: CsvChunks,
+  builder: ImageBuilder,
+  o: ResolvedOptions,
+): Promise<{ rows: number; skipped: Record<SourceRowProblem, number> }> {
   const skipped = noProblems();
   const halves = new Uint32Array(2);
+  const plain = new PlainRow();
+  const rec: ParsedRecord = { cells: [], breaks: 0 };
   let rows = 0;
+  let line = 1;
   let sawHeader = false;
-  let bytes = { bytesRead: 0, totalBytes: 0 };
-  const onRead = o.onProgress === undefined ? undefined : (p: typeof bytes) => (bytes = p);
-  // Pass 2 streams the rows straight into the table.
-  for await (const rec of csvRecords(csvPath, onRead)) {
-    if (!sawHeader) {
-      checkHeader(csvPath, rec, SOURCE_COLUMNS);
-      sawHeader = true;
-      continue;
-    }
-    const cells = rec.cells;
-    if (cells.length === 0) continue; // A blank line.
+  const tick = () => {
     if (++rows % CHECK_EVERY_ROWS === 0) {
       throwIfAborted(o.signal);
-      o.onProgress?.({ rows, ...bytes });
+      o.onProgress?.({ rows, bytesRead: chunks.bytesRead, totalBytes: chunks.totalBytes });
     }
-    let checked = checkSourceCells(cells, halves);
-    let optedOut: boolean | undefined;
-    if (!(checked instanceof RowProblem)) {
-      optedOut = parseOptedOut(cells[2]!);
-      if (optedOut === undefined) {
-        checked = new RowProblem(
-          'BAD_OPTED_OUT',
-          3,
-          `opted_out "${cells[2]}" is not true/false, 1/0 or yes/no`,
-        );
+  };
+  /** A row whose phone is already in the table: skipped, or the build fails naming both lines. */
+  const duplicate = async (key: PhoneKey, at: number, phone: string) => {
+    if (!o.skipInvalid) {
+      throw new DuplicatePhoneError(
+        { file: csvPath, line: at, column: 1 },
+        await firstLineOf(csvPath, key, at),
+        phone,
+      );
+    }
+    skipped.DUPLICATE_PHONE++;
+  };
+  const pending = new PendingRows();
+  /** Places the pending plain rows, in order, before any later row is looked at. */
+  const placePending = async () => {
+    for (let dup = pending.place(builder); dup >= 0; dup = pending.place(builder)) {
+      const key = pending.keys[dup]! as PhoneKey;
+      await duplicate(key, pending.lines[dup]!, keyToE164(key));
+    }
+  };
+  let p = 0;
+  while (await chunks.next(p)) {
+    const { buf, end, eof } = chunks;
+    p = chunks.start;
+    // Plain rows are read only where a whole one fits in what was read (see PLAIN_ROW_MAX_BYTES).
+    const plainEnd = end - PLAIN_ROW_MAX_BYTES;
+    while (p < end) {
+      if (p <= plainEnd && sawHeader) {
+        const next = readPlainRow(buf, p, plain);
+        if (next >= 0) {
+          tick();
+          pending.push(plain, line);
+          if (pending.full) await placePending();
+          p = next;
+          line++;
+          continue;
+        }
       }
-    }
-    if (checked instanceof RowProblem) {
-      if (!o.skipInvalid)
-        throw new InputError({ file: csvPath, line: rec.line, column: checked.column }, checked.message);
-      skipped[checked.problem]++;
-      continue;
-    }
-    if (builder.add(checked, halves[0]!, halves[1]!, optedOut!) >= 0) {
-      if (!o.skipInvalid) {
-        throw new DuplicatePhoneError(
-          { file: csvPath, line: rec.line, column: 1 },
-          await firstLineOf(csvPath, checked, rec.line),
-          cells[0]!,
-        );
+      const next = parseRecord(buf, p, end, eof, csvPath, line, rec);
+      if (next === INCOMPLETE) break;
+      await placePending();
+      p = next;
+      const at = line;
+      line += rec.breaks;
+      const cells = rec.cells;
+      if (!sawHeader) {
+        checkHeader(csvPath, { line: at, cells }, SOURCE_COLUMNS);
+        sawHeader = true;
+        continue;
       }
-      skipped.DUPLICATE_PHONE++;
+      if (cells.length === 0) continue; // A blank line.
+      tick();
+      let checked = checkSourceCells(cells, halves);
+      let optedOut: boolean | undefined;
+      if (!(checked instanceof RowProblem)) {
+        optedOut = parseOptedOut(cells[2]!);
+        if (optedOut === undefined) {
+          checked = new RowProblem(
+            'BAD_OPTED_OUT',
+            3,
+            `opted_out "${cells[2]}" is not true/false, 1/0 or yes/no`,
+          );
+        }
+      }
+      if (checked instanceof RowProblem) {
+        if (!o.skipInvalid)
+          throw new InputError({ file: csvPath, line: at, column: checked.column }, checked.message);
+        skipped[checked.problem]++;
+        continue;
+      }
+      if (builder.add(checked, halves[0]!, halves[1]!, optedOut!) >= 0) await duplicate(checked, at, cells[0]!);
     }
+    if (eof && p === end) break;
   }
+  await placePending();
   if (!sawHeader) checkHeader(csvPath, undefined, SOURCE_COLUMNS);
-  throwIfAborted(o.signal);
-  const { image, raw } = await builder.finish();
-  o.onProgress?.({ rows, ...bytes });
-  return { image, raw, report: makeReport(csvPath, rows, skipped, raw, started) };
+  return { rows, skipped };
 }
 
 /** A source row given in memory. */
@@ -476,28 +661,32 @@ export async function buildIndexFromRows(
   // Materialised once: the table is sized from the row count before any row goes in.
   const list = Array.isArray(rows) ? (rows as readonly IndexRow[]) : Array.from(rows);
   const builder = new ImageBuilder(list.length, o, ROWS_SOURCE);
-  const skipped = noProblems();
-  const halves = new Uint32Array(2);
-  for (let i = 0; i < list.length; i++) {
-    const row = list[i]!;
-    const checked = checkRow(row, halves);
-    if (checked instanceof RowProblem) {
-      if (!o.skipInvalid)
-        throw new InputError({ file: ROWS_SOURCE, line: i + 1, column: checked.column }, checked.message);
-      skipped[checked.problem]++;
-      continue;
-    }
-    if (builder.add(checked, halves[0]!, halves[1]!, row.optedOut) >= 0) {
-      if (!o.skipInvalid) {
-        const first = list.findIndex((r) => parseE164Strict(r.phone) === checked);
-        throw new DuplicatePhoneError({ file: ROWS_SOURCE, line: i + 1, column: 1 }, first + 1, row.phone);
+  try {
+    const skipped = noProblems();
+    const halves = new Uint32Array(2);
+    for (let i = 0; i < list.length; i++) {
+      const row = list[i]!;
+      const checked = checkRow(row, halves);
+      if (checked instanceof RowProblem) {
+        if (!o.skipInvalid)
+          throw new InputError({ file: ROWS_SOURCE, line: i + 1, column: checked.column }, checked.message);
+        skipped[checked.problem]++;
+        continue;
       }
-      skipped.DUPLICATE_PHONE++;
+      if (builder.add(checked, halves[0]!, halves[1]!, row.optedOut) >= 0) {
+        if (!o.skipInvalid) {
+          const first = list.findIndex((r) => parseE164Strict(r.phone) === checked);
+          throw new DuplicatePhoneError({ file: ROWS_SOURCE, line: i + 1, column: 1 }, first + 1, row.phone);
+        }
+        skipped.DUPLICATE_PHONE++;
+      }
     }
+    const { image, raw } = await builder.finish();
+    const report = makeReport(ROWS_SOURCE, list.length, skipped, raw, started);
+    return { reader: readerOfImage(exactImage(image, raw.fileBytes), raw), report };
+  } finally {
+    await builder.close();
   }
-  const { image, raw } = await builder.finish();
-  const report = makeReport(ROWS_SOURCE, list.length, skipped, raw, started);
-  return { reader: readerOfImage(exactImage(image, raw.fileBytes), raw), report };
 }
 
 /**

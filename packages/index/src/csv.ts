@@ -1,11 +1,22 @@
 /**
  * Reading the index's CSV inputs (the source `phone,user_id,opted_out` and opt-out changes
- * `phone,opted_out`) with fast-csv, keeping the exact 1-based line of every record.
+ * `phone,opted_out`) straight from the file's bytes, keeping the exact 1-based line of every
+ * record. The build reads its plain rows with a faster path of its own (source-row.ts) and
+ * hands every other record to {@link parseRecord} here, so both agree on where records end.
+ *
+ * The dialect (RFC 4180, with the leniencies of the fast-csv parser this replaced):
+ * - `,` separates cells; CR LF, LF and a lone CR end a record, also across read chunks.
+ * - A cell whose first character other than spaces and tabs is `"` is quoted: the spaces before
+ *   the quote are dropped; inside, `""` is one quote and line breaks are content; after the
+ *   closing quote only spaces and tabs may come before the next `,` or line end. Anything else
+ *   there, or a quote never closed, is a syntax error at its line.
+ * - Any other cell is taken as it stands up to the next `,` or line end (spaces kept; a `"`
+ *   inside it is literal).
+ * - A line of nothing but spaces and tabs is blank: a record with no cells.
+ * - Bytes are UTF-8; a leading byte order mark stays in the first cell (see {@link checkHeader}).
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { FileError, fileErrorFrom, InputError } from '@rollcall/errors';
-import { parse } from 'fast-csv';
 
 /** One CSV record and the physical line it starts on. */
 export interface CsvRecord {
@@ -21,26 +32,18 @@ export interface ReadProgress {
   totalBytes: number;
 }
 
-const READ_CHUNK_BYTES = 1 << 20;
+/** Bytes of the first read buffer. It doubles when one record does not fit. */
+const READ_CHUNK_BYTES = 4 << 20;
+
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
+const COMMA = 0x2c;
+const SPACE = 0x20;
+const TAB = 0x09;
 
-/**
- * Line breaks inside a cell (only a quoted cell can hold them). fast-csv ends a record at CR LF,
- * LF or a lone CR, so each of those counts as one line here too; counting only LF would drift on
- * CR-only files.
- */
-function breaksIn(cell: string): number {
-  if (cell.indexOf('\n') < 0 && cell.indexOf('\r') < 0) return 0;
-  let n = 0;
-  for (let i = 0; i < cell.length; i++) {
-    const c = cell.charCodeAt(i);
-    if (c === LF) n++;
-    else if (c === CR && cell.charCodeAt(i + 1) !== LF) n++;
-  }
-  return n;
-}
+/** {@link parseRecord}'s answer when the record runs past the bytes read so far. */
+export const INCOMPLETE = -1;
 
 /** Throws a FileError unless `path` is a readable regular file; returns its size. */
 export async function sizeOfInput(path: string): Promise<number> {
@@ -57,20 +60,242 @@ export async function sizeOfInput(path: string): Promise<number> {
 }
 
 /**
- * Physical lines of a file, as fast-csv counts records: line breaks are CR LF, LF or a lone CR;
- * a last line without a break counts too. An upper bound on the records (a quoted cell may span
- * lines). Reads the bytes once, with memchr-speed `indexOf`.
+ * A file read front to back into one reused buffer. `buf[start, end)` holds the bytes not yet
+ * consumed; {@link next} keeps the unconsumed tail (a record cut by the end of a read) at the
+ * front and reads more after it, so a record is always parsed from contiguous bytes.
+ */
+export class CsvChunks {
+  buf: Buffer;
+  /** Offset of the first unconsumed byte (always 0 after {@link next}). */
+  start = 0;
+  /** Offset after the last byte read. */
+  end = 0;
+  /** True once the file has no more bytes: the bytes in the buffer are the last. */
+  eof = false;
+  /** Bytes read from the file so far. */
+  bytesRead = 0;
+  readonly totalBytes: number;
+  readonly path: string;
+  readonly #fh: FileHandle;
+
+  private constructor(path: string, fh: FileHandle, totalBytes: number) {
+    this.path = path;
+    this.#fh = fh;
+    this.totalBytes = totalBytes;
+    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(READ_CHUNK_BYTES, totalBytes + 1)));
+  }
+
+  /** Opens `path` (a missing path, a directory or no permission throw FileError). */
+  static async open(path: string): Promise<CsvChunks> {
+    const totalBytes = await sizeOfInput(path);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      throw fileErrorFrom(path, err, 'read input');
+    }
+    return new CsvChunks(path, fh, totalBytes);
+  }
+
+  /**
+   * Consumes the bytes before `consumed`, then reads more. Returns false when nothing is left:
+   * the file ended and every byte was consumed. When the whole buffer is one unfinished record,
+   * the buffer doubles (a record is never cut).
+   */
+  async next(consumed: number): Promise<boolean> {
+    const tail = this.end - consumed;
+    if (this.eof) {
+      this.start = consumed;
+      return tail > 0;
+    }
+    if (consumed === 0 && this.end === this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, this.end);
+      this.buf = bigger;
+    } else if (tail > 0 && consumed > 0) {
+      this.buf.copyWithin(0, consumed, this.end);
+    }
+    this.start = 0;
+    this.end = tail;
+    let n: number;
+    try {
+      ({ bytesRead: n } = await this.#fh.read(this.buf, tail, this.buf.length - tail, this.bytesRead));
+    } catch (err) {
+      throw fileErrorFrom(this.path, err, 'read input');
+    }
+    this.bytesRead += n;
+    this.end += n;
+    if (n === 0) this.eof = true;
+    return this.end > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#fh.close();
+  }
+}
+
+/** Where {@link parseRecord} leaves a record: its cells and the line breaks it spans. */
+export interface ParsedRecord {
+  cells: string[];
+  /** Line breaks consumed: inside quoted cells, plus the one that ends the record (if any). */
+  breaks: number;
+}
+
+/** True for a space or a tab. */
+function isBlankByte(c: number): boolean {
+  return c === SPACE || c === TAB;
+}
+
+/**
+ * Offset after the line break at `at` (CR LF, LF or a lone CR), or {@link INCOMPLETE} when a CR
+ * is the last byte read and an LF may follow in the next read.
+ */
+function afterLineBreak(buf: Buffer, at: number, end: number, eof: boolean): number {
+  if (buf[at] === LF) return at + 1;
+  if (at + 1 < end) return buf[at + 1] === LF ? at + 2 : at + 1;
+  return eof ? at + 1 : INCOMPLETE;
+}
+
+/** Line breaks in `buf[from, to)` (CR LF counts once); `buf[to]` is a quote, never an LF. */
+function breaksIn(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    if (c === LF) n++;
+    else if (c === CR && buf[i + 1] !== LF) n++;
+  }
+  return n;
+}
+
+/**
+ * Parses the record starting at `buf[p]` (`p < end`), on line `line` of `file`. Fills `out` and
+ * returns the offset after the record (and its line break), or {@link INCOMPLETE} when the
+ * record may continue past `end` and the file has more bytes (`eof` false). Throws InputError
+ * at the line of a quote that is never closed or of a character after a closing quote.
+ */
+export function parseRecord(
+  buf: Buffer,
+  p: number,
+  end: number,
+  eof: boolean,
+  file: string,
+  line: number,
+  out: ParsedRecord,
+): number {
+  const cells: string[] = [];
+  let breaks = 0;
+  let i = p;
+  // A blank line: nothing but spaces and tabs before the line break (or the end of the file).
+  let j = i;
+  while (j < end && isBlankByte(buf[j]!)) j++;
+  if (j === end) {
+    if (!eof) return INCOMPLETE;
+    out.cells = cells;
+    out.breaks = 0;
+    return end;
+  }
+  if (buf[j] === LF || buf[j] === CR) {
+    const after = afterLineBreak(buf, j, end, eof);
+    if (after === INCOMPLETE) return INCOMPLETE;
+    out.cells = cells;
+    out.breaks = 1;
+    return after;
+  }
+  for (;;) {
+    let q = i;
+    while (q < end && isBlankByte(buf[q]!)) q++;
+    if (q < end && buf[q] === QUOTE) {
+      // A quoted cell: content up to the closing quote, `""` read as one quote.
+      const quoteLine = line + breaks;
+      let text = '';
+      let from = q + 1;
+      for (;;) {
+        // Bytes past `end` are stale: a quote found there is no quote.
+        let close = buf.indexOf(QUOTE, from);
+        if (close >= end) close = -1;
+        if (close < 0) {
+          if (!eof) return INCOMPLETE;
+          throw new InputError(
+            { file, line: quoteLine },
+            'CSV syntax error: a quoted cell is never closed before the end of the file',
+          );
+        }
+        if (close + 1 === end && !eof) return INCOMPLETE;
+        breaks += breaksIn(buf, from, close);
+        if (close + 1 < end && buf[close + 1] === QUOTE) {
+          text += buf.toString('utf8', from, close + 1);
+          from = close + 2;
+          continue;
+        }
+        text += buf.toString('utf8', from, close);
+        i = close + 1;
+        break;
+      }
+      cells.push(text);
+      while (i < end && isBlankByte(buf[i]!)) i++;
+      if (i === end) {
+        if (!eof) return INCOMPLETE;
+        out.cells = cells;
+        out.breaks = breaks;
+        return end;
+      }
+      const c = buf[i];
+      if (c === COMMA) {
+        i++;
+        continue;
+      }
+      if (c === LF || c === CR) {
+        const after = afterLineBreak(buf, i, end, eof);
+        if (after === INCOMPLETE) return INCOMPLETE;
+        out.cells = cells;
+        out.breaks = breaks + 1;
+        return after;
+      }
+      throw new InputError(
+        { file, line: line + breaks },
+        'CSV syntax error: a closing quote must be followed by "," or the end of the line',
+      );
+    }
+    // An unquoted cell: everything up to the next comma or line break.
+    let k = i;
+    for (; k < end; k++) {
+      const c = buf[k];
+      if (c === COMMA || c === LF || c === CR) break;
+    }
+    if (k === end) {
+      if (!eof) return INCOMPLETE;
+      cells.push(buf.toString('utf8', i, k));
+      out.cells = cells;
+      out.breaks = breaks;
+      return end;
+    }
+    cells.push(buf.toString('utf8', i, k));
+    if (buf[k] === COMMA) {
+      i = k + 1;
+      continue;
+    }
+    const after = afterLineBreak(buf, k, end, eof);
+    if (after === INCOMPLETE) return INCOMPLETE;
+    out.cells = cells;
+    out.breaks = breaks + 1;
+    return after;
+  }
+}
+
+/**
+ * Physical lines of a file: line breaks are CR LF, LF or a lone CR; a last line without a
+ * break counts too. An upper bound on the records (a quoted cell may span lines). Reads the
+ * bytes once, with memchr-speed `indexOf`.
  */
 export async function countLines(path: string): Promise<number> {
-  await sizeOfInput(path);
+  const chunks = await CsvChunks.open(path);
   let lines = 0;
   let last = -1;
   let pendingCr = false;
   try {
-    for await (const chunk of createReadStream(path, {
-      highWaterMark: READ_CHUNK_BYTES,
-    }) as AsyncIterable<Buffer>) {
-      if (chunk.length === 0) continue;
+    while (await chunks.next(chunks.end)) {
+      const chunk = chunks.buf.subarray(0, chunks.end);
+      if (chunk.length === 0) break;
       // A CR that ended the previous chunk is a break of its own unless this chunk starts with LF
       // (then the LF below counts the CR LF pair once).
       if (pendingCr && chunk[0] !== LF) lines++;
@@ -81,8 +306,8 @@ export async function countLines(path: string): Promise<number> {
       pendingCr = chunk[chunk.length - 1] === CR;
       last = chunk[chunk.length - 1]!;
     }
-  } catch (err) {
-    throw fileErrorFrom(path, err, 'read input');
+  } finally {
+    await chunks.close();
   }
   if (pendingCr) lines++;
   // A last line without a trailing break.
@@ -90,31 +315,8 @@ export async function countLines(path: string): Promise<number> {
   return lines;
 }
 
-/**
- * The first line at or after `fromLine` that holds a quote character, else `fromLine`: where a
- * CSV syntax error sits (fast-csv only fails on quotes, and reports no position). Error path only.
- */
-async function lineOfQuote(path: string, fromLine: number): Promise<number> {
-  let line = 1;
-  let pendingCr = false;
-  for await (const chunk of createReadStream(path, {
-    highWaterMark: READ_CHUNK_BYTES,
-  }) as AsyncIterable<Buffer>) {
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i];
-      if (pendingCr) {
-        pendingCr = false;
-        if (c === LF) continue;
-      }
-      if (c === LF) line++;
-      else if (c === CR) {
-        line++;
-        pendingCr = true;
-      } else if (c === QUOTE && line >= fromLine) return line;
-    }
-  }
-  return fromLine;
-}
+/** Records between progress calls of {@link csvRecords}. */
+const PROGRESS_EVERY_RECORDS = 65536;
 
 /**
  * The records of a CSV file, each with its line. Blank lines come as records with no cells (the
@@ -125,46 +327,32 @@ export async function* csvRecords(
   path: string,
   onProgress?: (p: ReadProgress) => void,
 ): AsyncGenerator<CsvRecord> {
-  const totalBytes = await sizeOfInput(path);
-  const input = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-  // `ignoreEmpty: false` so blank lines still come through and keep the line count exact.
-  const parser = parse({ ignoreEmpty: false });
-  let readError: unknown;
-  input.on('error', (err) => {
-    readError = err;
-    parser.destroy(err);
-  });
-  input.pipe(parser);
+  const chunks = await CsvChunks.open(path);
+  const out: ParsedRecord = { cells: [], breaks: 0 };
   let line = 1;
   let sinceProgress = 0;
   try {
-    for await (const row of parser as AsyncIterable<string[]>) {
-      yield { line, cells: row };
-      // fast-csv gives no positions: the next record starts after this one's own line breaks
-      // (inside quoted cells) and the break that ends it.
-      line += 1;
-      for (let i = 0; i < row.length; i++) line += breaksIn(row[i]!);
-      if (onProgress !== undefined && ++sinceProgress === 65536) {
-        sinceProgress = 0;
-        onProgress({ bytesRead: input.bytesRead, totalBytes });
+    let p = 0;
+    while (await chunks.next(p)) {
+      const { buf, end, eof } = chunks;
+      p = chunks.start;
+      while (p < end) {
+        const next = parseRecord(buf, p, end, eof, path, line, out);
+        if (next === INCOMPLETE) break;
+        p = next;
+        yield { line, cells: out.cells };
+        line += out.breaks;
+        if (onProgress !== undefined && ++sinceProgress === PROGRESS_EVERY_RECORDS) {
+          sinceProgress = 0;
+          onProgress({ bytesRead: chunks.bytesRead, totalBytes: chunks.totalBytes });
+        }
       }
+      if (eof && p === end) break;
     }
-  } catch (err) {
-    if (readError !== undefined) throw fileErrorFrom(path, readError, 'read input');
-    const message = err instanceof Error ? err.message : String(err);
-    throw new InputError(
-      { file: path, line: await lineOfQuote(path, line) },
-      `CSV syntax error: ${message}`,
-      {
-        cause: err,
-      },
-    );
   } finally {
-    input.destroy();
-    parser.destroy();
+    await chunks.close();
   }
-  if (readError !== undefined) throw fileErrorFrom(path, readError, 'read input');
-  onProgress?.({ bytesRead: totalBytes, totalBytes });
+  onProgress?.({ bytesRead: chunks.totalBytes, totalBytes: chunks.totalBytes });
 }
 
 /** The UTF-8 byte order mark some spreadsheet programs put first. */

@@ -12,7 +12,7 @@ export {
 export type { ChecksumState, IndexInspection } from './inspect.js';
 export { inspectIndex } from './inspect.js';
 export { keyHash, keySlot, slotOf } from './key-hash.js';
-export { FORMAT_VERSION } from './layout.js';
+export { FORMAT_VERSION, MAGIC as INDEX_MAGIC } from './layout.js';
 export type { OpenIndexOptions } from './load.js';
 export { openIndex } from './load.js';
 export type { OptOutReport } from './optouts.js';

@@ -21,7 +21,12 @@ export function capacityFor(maxEntries: number): number {
  * has no empty slot) cannot loop forever; a walk that finds neither returns `-1 - capacity`.
  */
 export function findSlot(table: Uint32Array, capacity: number, seed: number, lo: number, hi: number): number {
-  let slot = slotOf(keyHashOfHalves(lo, hi, seed), capacity);
+  return findSlotFrom(table, capacity, slotOf(keyHashOfHalves(lo, hi, seed), capacity), lo, hi);
+}
+
+/** {@link findSlot} from the key's home slot `home`, already computed. */
+export function findSlotFrom(table: Uint32Array, capacity: number, home: number, lo: number, hi: number): number {
+  let slot = home;
   for (let walked = 0; walked < capacity; walked++) {
     const w = slot * SLOT_WORDS;
     const keyLo = table[w + SLOT.KEY_LO]!;

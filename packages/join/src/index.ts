@@ -11,11 +11,12 @@ export {
   loadIndex,
   Matcher,
   matchUpload,
+  writeAudience,
   writeAudienceFile,
 } from './matcher.js';
 export type { JoinPoolOptions } from './pool.js';
 export { JoinPool, resolveThreads } from './pool.js';
-export type { MatchReport, ReportContext } from './report.js';
+export type { CountryCount, MatchReport, ReportContext } from './report.js';
 export { buildReport, DEFAULT_MIN_AUDIENCE, WITHHELD_WHEN_SUPPRESSED } from './report.js';
-export type { TallyResult } from './tally.js';
-export { formatAudience, Tally } from './tally.js';
+export type { RejectExample, TallyResult } from './tally.js';
+export { exampleCell, formatAudience, REJECT_EXAMPLES_PER_REASON, Tally } from './tally.js';

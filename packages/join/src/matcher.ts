@@ -3,7 +3,13 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, fileErrorFrom, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { AtomicFile, safeCsvCell } from '@rollcall/files';
-import { buildIndexInMemory, type HashConvention, type IndexReader, openIndex } from '@rollcall/index';
+import {
+  buildIndexInMemory,
+  type HashConvention,
+  INDEX_MAGIC,
+  type IndexReader,
+  openIndex,
+} from '@rollcall/index';
 import { assertCountry, phoneMetadataInfo, reasonOfCode } from '@rollcall/phone';
 import { openUpload, type UploadReader, uploadFromCells } from '@rollcall/upload';
 import { JoinPool, type JoinPoolOptions } from './pool.js';
@@ -46,8 +52,12 @@ export interface MatchOptions {
   hashed?: HashConvention;
   /** Audiences smaller than this are suppressed (default 100). */
   minAudience?: number;
-  /** Write every rejected row (line, raw cell, reason) to this CSV path. */
-  rejects?: string;
+  /**
+   * Write every rejected row (line, raw cell, reason) as CSV: to this path, committed when the match
+   * succeeds; or into this open {@link AtomicFile}, which the caller commits or aborts (so that it can
+   * commit several outputs together, after all of them are written).
+   */
+  rejects?: string | AtomicFile;
   /** Rows per batch sent to a worker (default 8192). */
   batchSize?: number;
   signal?: AbortSignal;
@@ -64,7 +74,11 @@ export interface MatchResult {
   report: MatchReport;
 }
 
-/** Reads the first bytes of a file: a built index starts with its binary magic, a CSV with text. */
+/**
+ * Reads the first bytes of a file: a built index starts with its binary magic (whatever the file
+ * is called); otherwise a file named `.csv` or starting with a `phone` header is a CSV source, and
+ * anything else goes to `openIndex`, which says precisely why it is not an index.
+ */
 function looksLikeCsv(path: string): boolean {
   let fd: number;
   try {
@@ -75,6 +89,7 @@ function looksLikeCsv(path: string): boolean {
   try {
     const head = Buffer.alloc(16);
     const n = readSync(fd, head, 0, 16, 0);
+    if (n >= INDEX_MAGIC.length && INDEX_MAGIC.every((b, i) => head[i] === b)) return false;
     const text = head
       .subarray(0, n)
       .toString('latin1')
@@ -157,7 +172,16 @@ export class Matcher {
           ? uploadFromCells(options.upload as readonly string[], { batchSize })
           : (options.upload as UploadReader);
 
-    const rejects = options.rejects !== undefined ? new AtomicFile(options.rejects) : undefined;
+    if (
+      options.rejects !== undefined &&
+      typeof options.rejects !== 'string' &&
+      !(options.rejects instanceof AtomicFile)
+    ) {
+      throw new InvalidArgumentError('rejects', 'must be a file path or an AtomicFile');
+    }
+    // A path is ours to commit or abort; an AtomicFile belongs to the caller.
+    const ownsRejects = typeof options.rejects === 'string';
+    const rejects = typeof options.rejects === 'string' ? new AtomicFile(options.rejects) : options.rejects;
     try {
       rejects?.write('line,cell,reason\n');
       const tally = new Tally();
@@ -171,6 +195,7 @@ export class Matcher {
         const buffer = await head.result;
         const views = resultViews(buffer, head.cells.length);
         tally.add(views, hashed !== null ? head.cells : null);
+        tally.addExamples(views, head.cells, head.lines);
         if (rejects) {
           let chunk = '';
           for (let i = 0; i < views.reasons.length; i++) {
@@ -237,10 +262,10 @@ export class Matcher {
         },
         version: VERSION,
       });
-      rejects?.commit();
+      if (ownsRejects) rejects?.commit();
       return { audience: report.suppressed ? null : counts.audience, report };
     } catch (err) {
-      rejects?.abort();
+      if (ownsRejects) rejects?.abort();
       throw err;
     }
   }
@@ -285,16 +310,24 @@ export async function matchUpload(options: MatchUploadOptions): Promise<MatchRes
 export function writeAudienceFile(path: string, audience: BigUint64Array): void {
   const file = new AtomicFile(path);
   try {
-    const step = 65_536;
-    for (let start = 0; start < audience.length; start += step) {
-      let chunk = '';
-      const end = Math.min(audience.length, start + step);
-      for (let i = start; i < end; i++) chunk += `${audience[i]}\n`;
-      file.write(chunk);
-    }
+    writeAudience(file, audience);
     file.commit();
   } catch (err) {
     file.abort();
     throw err;
+  }
+}
+
+/**
+ * Writes an audience (one decimal id a line) into an open {@link AtomicFile} without committing it,
+ * in chunks so that a large audience never becomes one huge string.
+ */
+export function writeAudience(file: AtomicFile, audience: BigUint64Array): void {
+  const step = 65_536;
+  for (let start = 0; start < audience.length; start += step) {
+    let chunk = '';
+    const end = Math.min(audience.length, start + step);
+    for (let i = start; i < end; i++) chunk += `${audience[i]}\n`;
+    file.write(chunk);
   }
 }

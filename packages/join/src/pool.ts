@@ -38,21 +38,29 @@ const NOT_FOR_WORKERS =
 /**
  * Where the worker entry lives, and the execArgv its workers need. From source (tests, `tsx`) it is
  * `worker.ts` and the workers need the TypeScript loader; from `dist` it is plain `worker.js`.
- * `execArgv` is undefined when the workers can simply inherit the parent's options.
  */
-function workerEntry(): { filename: string; execArgv: string[] | undefined } {
+function workerEntry(): { filename: string; execArgv: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
   const filename = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href;
-  const hasLoader = process.execArgv.some((a) => a === 'tsx' || a === '--import=tsx');
-  const hasConditions = process.execArgv.some((a) => a.startsWith('--conditions') || a === '-C');
-  // Given no execArgv, a worker inherits the parent's options, the ones it accepts. Listing them
-  // instead would hand it V8 flags (`node --max-old-space-size=8192 rollcall …`), which it refuses,
-  // failing every match.
-  if (!fromSource || (hasLoader && hasConditions)) return { filename, execArgv: undefined };
-  // A test runner's child process may not carry the loader: add it to the options a worker accepts.
-  const execArgv = process.execArgv.filter((a) => !NOT_FOR_WORKERS.test(a));
-  if (!hasLoader) execArgv.push('--import', 'tsx');
-  if (!hasConditions) execArgv.push('--conditions=source');
+  // A worker refuses V8 flags in its execArgv: passing on `node --max-old-space-size=8192 rollcall …`
+  // would fail every match (ERR_WORKER_INVALID_EXEC_ARGV).
+  const parentArgv = process.execArgv.filter((a) => !NOT_FOR_WORKERS.test(a));
+  if (!fromSource) {
+    // Built workers need no loader. Worker threads inherit execArgv, and a TypeScript loader
+    // inherited from a parent run under tsx (benchmarks, scripts) was measured to make the probe
+    // loop about 6× slower inside the worker: leave it out.
+    const execArgv: string[] = [];
+    for (let i = 0; i < parentArgv.length; i++) {
+      const arg = parentArgv[i]!;
+      if ((arg === '--import' || arg === '--require') && parentArgv[i + 1]?.includes('tsx')) i++;
+      else if (!arg.includes('tsx')) execArgv.push(arg);
+    }
+    return { filename, execArgv };
+  }
+  const execArgv = [...parentArgv];
+  // Worker threads inherit execArgv; a test runner's child process may not carry the loader.
+  if (!execArgv.some((a) => a === 'tsx' || a === '--import=tsx')) execArgv.push('--import', 'tsx');
+  if (!execArgv.some((a) => a.startsWith('--conditions') || a === '-C')) execArgv.push('--conditions=source');
   return { filename, execArgv };
 }
 
@@ -75,7 +83,7 @@ export class JoinPool {
     const workerData: JoinWorkerData = { index, ...options.faults };
     this.#pool = new Piscina({
       filename,
-      ...(execArgv !== undefined ? { execArgv } : {}),
+      execArgv,
       workerData,
       minThreads: this.threads,
       maxThreads: this.threads,

@@ -1,6 +1,7 @@
 import type { HashConvention, IndexHeader } from '@rollcall/index';
 import type { RejectReason } from '@rollcall/phone';
-import type { TallyResult } from './tally.js';
+import type { CountryTally } from './regions.js';
+import type { RejectExample, TallyResult } from './tally.js';
 
 /** The industry's floor: audiences smaller than this are not released. */
 export const DEFAULT_MIN_AUDIENCE = 100;
@@ -44,6 +45,30 @@ export interface MatchReport {
   timings_ms: { index_load: number; join: number; finalize: number; total: number };
   rows_per_second: number;
   rollcall_version: string;
+  /**
+   * The distinct valid numbers by country (the region libphonenumber-js gives each E.164 number;
+   * `001` for a non-geographic code), largest first, with how many of them matched: `matched` is
+   * null when the match was suppressed, like the totals. Null for hashed uploads (an unmatched
+   * digest has no known number). Absent in reports of older versions.
+   */
+  by_country?: CountryCount[] | null;
+  /** Up to 5 rejected cells of each reason (not EMPTY), redacted (`+2637•••••37`), with their line. */
+  reject_examples?: Partial<Record<RejectReason, RejectExample[]>>;
+}
+
+/** One country of {@link MatchReport.by_country}. */
+export interface CountryCount {
+  /** ISO 3166-1 alpha-2 region; `001` for a non-geographic calling code; null when no region claims the number. */
+  country: string | null;
+  /** Country calling code, digits only (`254`). */
+  calling_code: string;
+  /** Distinct valid numbers of this country. */
+  unique: number;
+  /**
+   * How many of them are in the index; null when the match was suppressed, or when this country
+   * (or all withheld countries together) has fewer distinct numbers than the minimum audience.
+   */
+  matched: number | null;
 }
 
 /** The fields a suppressed report withholds: together they would tell a prober who is on the platform. */
@@ -96,7 +121,32 @@ export function buildReport(tally: TallyResult, ctx: ReportContext): MatchReport
     timings_ms: ctx.timings,
     rows_per_second: ctx.timings.join > 0 ? Math.round((tally.rows * 1000) / ctx.timings.join) : 0,
     rollcall_version: ctx.version,
+    by_country:
+      ctx.hashed !== null || tally.byCountry == null
+        ? null
+        : countriesReleased(tally.byCountry, suppressed ? Number.POSITIVE_INFINITY : ctx.minAudience),
+    reject_examples: tally.rejectExamples ?? {},
   };
+}
+
+/**
+ * Per-country counts with the same floor as the totals. A country's `matched` tells about that
+ * country's numbers alone, so it is released only when the country has at least `floor` distinct
+ * numbers; otherwise one upload with a single number of a rare country would reveal whether that
+ * number is on the platform. The withheld countries' matched sum can still be worked out from the
+ * total (total − released); when those countries hold fewer than `floor` numbers together, every
+ * country's `matched` is withheld, so no group smaller than the floor is ever revealed.
+ */
+function countriesReleased(countries: readonly CountryTally[], floor: number): CountryCount[] {
+  let hiddenUnique = 0;
+  for (const c of countries) if (c.unique < floor) hiddenUnique += c.unique;
+  const releaseNone = hiddenUnique > 0 && hiddenUnique < floor;
+  return countries.map((c) => ({
+    country: c.country,
+    calling_code: c.callingCode,
+    unique: c.unique,
+    matched: releaseNone || c.unique < floor ? null : c.matched,
+  }));
 }
 
 function round(x: number, digits: number): number {

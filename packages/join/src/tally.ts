@@ -1,6 +1,7 @@
 import type { UserId } from '@rollcall/index';
-import { REJECT_REASONS } from '@rollcall/phone';
+import { REJECT_REASONS, type RejectReason, redactPhone } from '@rollcall/phone';
 import type { BatchResultViews } from './protocol.js';
+import { type CountryTally, countByCountry } from './regions.js';
 
 /** A typed array that grows by doubling; keeps numbers unboxed (8 bytes each). */
 class GrowableFloat64 {
@@ -55,6 +56,83 @@ export interface TallyResult {
   /** Distinct user ids, ascending by numeric value. */
   audience: BigUint64Array;
   invalidByReason: Record<(typeof REJECT_REASONS)[number], number>;
+  /**
+   * Distinct valid numbers and distinct matched numbers by country, largest first; null for hashed
+   * uploads (an unmatched digest has no known number, so no country).
+   */
+  byCountry?: CountryTally[] | null;
+  /** The first few rejected cells of each reason, redacted; see {@link RejectExamples}. */
+  rejectExamples?: Partial<Record<RejectReason, RejectExample[]>>;
+}
+
+/** A rejected cell as a report may show it: its line in the upload and the cell, as {@link exampleCell} shows it. */
+export interface RejectExample {
+  line: number;
+  cell: string;
+}
+
+// A cell shown as written must be short, printable, and hold nothing a number or an address
+// could be made of: no digit (of any script), no `@`, no control or bidi-format character.
+const SHOWN_AS_WRITTEN = /^[^\p{Nd}\p{No}\p{C}@]{1,16}$/u;
+const MASKED = redactPhone('');
+
+/**
+ * A rejected cell as reports show it: placeholder junk without a digit (`N/A`, `#REF!`, `call me`)
+ * as written, trimmed; anything else through `redactPhone` (`+2637•••••37`, `=cmd|•••••A0`), so no
+ * number is ever shown whole. Idempotent: an example shown again is unchanged.
+ */
+export function exampleCell(cell: string): string {
+  const text = cell.trim();
+  return SHOWN_AS_WRITTEN.test(text) ? text : redactPhone(text);
+}
+
+/** How many example cells a report keeps for each reject reason. */
+export const REJECT_EXAMPLES_PER_REASON = 5;
+
+const EMPTY_CODE = REJECT_REASONS.indexOf('EMPTY') + 1;
+const MAX_LOOKED_PER_REASON = 256;
+
+/**
+ * Keeps the first {@link REJECT_EXAMPLES_PER_REASON} rejected cells of each reason, through
+ * {@link exampleCell} at once (the raw cell is never stored), skipping one shown the same as an
+ * example already kept (but not a fully masked one: its line is what tells it apart). EMPTY has
+ * none: every example would be blank.
+ */
+export class RejectExamples {
+  readonly #kept = REJECT_REASONS.map((): RejectExample[] => []);
+  // Cells of each reason looked at. A reason stops collecting when it has its examples or after
+  // this many cells: a file that repeats one junk cell a million times must not cost a million looks.
+  readonly #looked = new Uint32Array(REJECT_REASONS.length);
+  // Reasons still collecting; when none is, `add` returns before looking at a row.
+  #open = REJECT_REASONS.length - 1;
+
+  /** Looks at one batch's reasons; `lines[i]` is the upload line of cell i. */
+  add(reasons: Uint8Array, cells: readonly string[], lines: ArrayLike<number>): void {
+    if (this.#open === 0) return;
+    for (let i = 0; i < reasons.length; i++) {
+      const code = reasons[i]!;
+      if (code === 0 || code === EMPTY_CODE) continue;
+      const kept = this.#kept[code - 1];
+      if (kept === undefined || this.#looked[code - 1]! >= MAX_LOOKED_PER_REASON) continue;
+      const looked = ++this.#looked[code - 1]!;
+      const shown = exampleCell(cells[i] ?? '');
+      const repeat = shown !== MASKED && kept.some((e) => e.cell === shown);
+      if (!repeat) kept.push({ line: lines[i]!, cell: shown });
+      if (kept.length === REJECT_EXAMPLES_PER_REASON || looked === MAX_LOOKED_PER_REASON) {
+        this.#looked[code - 1] = MAX_LOOKED_PER_REASON;
+        if (--this.#open === 0) return;
+      }
+    }
+  }
+
+  /** The examples by reason, only reasons that have some. */
+  result(): Partial<Record<RejectReason, RejectExample[]>> {
+    const out: Partial<Record<RejectReason, RejectExample[]>> = {};
+    REJECT_REASONS.forEach((reason, i) => {
+      if (this.#kept[i]!.length > 0) out[reason] = this.#kept[i]!.map((e) => ({ ...e }));
+    });
+    return out;
+  }
 }
 
 /**
@@ -70,12 +148,20 @@ export class Tally {
   readonly #optedOutKeys = new GrowableFloat64();
   readonly #audienceIds = new GrowableBigUint64();
   readonly #optedOutIds = new GrowableBigUint64();
+  readonly #examples = new RejectExamples();
+  #hashed = false;
+
+  /** Notes example rejected cells of a batch (redacted); cheap once every reason has its examples. */
+  addExamples(views: BatchResultViews, cells: readonly string[], lines: ArrayLike<number>): void {
+    this.#examples.add(views.reasons, cells, lines);
+  }
 
   /** Adds one batch. `cells` are needed only for hashed uploads (distinct digests). */
   add(views: BatchResultViews, cells: readonly string[] | null): void {
     const { keys, reasons, found, userIds } = views;
     const n = reasons.length;
     this.rows += n;
+    if (cells !== null) this.#hashed = true;
     for (let i = 0; i < n; i++) {
       const reason = reasons[i]!;
       this.#reasonCounts[reason]!++;
@@ -106,6 +192,8 @@ export class Tally {
       this.#validDigests.size > 0 ? this.#validDigests.size : countDistinctSorted(this.#validKeys.view());
     const matched = countDistinctSorted(this.#matchedKeys.view());
     const optedOutDropped = countDistinctSorted(this.#optedOutKeys.view());
+    // Both key arrays are sorted now (by the counts above): countries are one merge pass over them.
+    const byCountry = this.#hashed ? null : countByCountry(this.#validKeys.view(), this.#matchedKeys.view());
     return {
       rows: this.rows,
       invalid,
@@ -115,6 +203,8 @@ export class Tally {
       optedOutDropped,
       audience: audienceOf(this.#audienceIds.view(), this.#optedOutIds.view()),
       invalidByReason,
+      byCountry,
+      rejectExamples: this.#examples.result(),
     };
   }
 }

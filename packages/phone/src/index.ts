@@ -2,7 +2,7 @@ export type { CountryCode } from 'libphonenumber-js/max';
 export type { E164, PhoneKey } from './brands.js';
 export { e164ToKey, isPhoneKey, keyToE164 } from './brands.js';
 export { assertCountry } from './country.js';
-export { isValidE164, parseE164Strict } from './e164.js';
+export { isValidE164, isValidE164Reference, parseE164Strict } from './e164.js';
 export type { HashConvention, HashedCellResult } from './hash.js';
 export { hashPhone, hashPhoneHex, parseHashedCell, SHA256_BYTES } from './hash.js';
 export type { PhoneMetadataInfo } from './metadata.js';

@@ -1,9 +1,12 @@
 import { InvalidArgumentError } from '@rollcall/errors';
 import type { CountryCode, PhoneNumber } from 'libphonenumber-js/max';
 import { ParseError, parsePhoneNumberWithError, validatePhoneNumberLength } from 'libphonenumber-js/max';
-import { type E164, e164ToKey, type PhoneKey } from './brands.js';
+import { type E164, e164ToKey } from './brands.js';
 import { assertCountry } from './country.js';
+import { normalizeFast } from './fast.js';
+import { countryPlan, metadataCompilable, type Plan } from './plans.js';
 import { type RejectReason, reasonCode } from './reasons.js';
+import { type NormalizeResult, REJECTED } from './result.js';
 import { trimCell } from './text.js';
 
 /** Options of {@link normalizePhone}. */
@@ -12,10 +15,7 @@ export interface NormalizeOptions {
   readonly defaultCountry: CountryCode;
 }
 
-/** A cell normalised: its E.164 and key, or why it was rejected. */
-export type NormalizeResult =
-  | { readonly ok: true; readonly e164: E164; readonly key: PhoneKey }
-  | { readonly ok: false; readonly reason: RejectReason };
+export type { NormalizeResult } from './result.js';
 
 /** The typed arrays {@link normalizeBatch} fills: one key and one reason code per cell. */
 export interface NormalizeBatchOutput {
@@ -50,27 +50,63 @@ const PHONE_CONTEXT_GLOBAL = /^\+[-.()]*[0-9][-.()0-9]*$/;
 const PHONE_CONTEXT_DOMAIN =
   /^(?:[0-9A-Za-z](?:[-0-9A-Za-z]*[0-9A-Za-z])?\.)*[A-Za-z](?:[-0-9A-Za-z]*[0-9A-Za-z])?\.?$/;
 
-const REJECTED: Readonly<Record<RejectReason, NormalizeResult>> = {
-  EMPTY: Object.freeze({ ok: false, reason: 'EMPTY' }),
-  NOT_A_NUMBER: Object.freeze({ ok: false, reason: 'NOT_A_NUMBER' }),
-  TOO_SHORT: Object.freeze({ ok: false, reason: 'TOO_SHORT' }),
-  TOO_LONG: Object.freeze({ ok: false, reason: 'TOO_LONG' }),
-  INVALID_COUNTRY: Object.freeze({ ok: false, reason: 'INVALID_COUNTRY' }),
-  INVALID_NUMBER: Object.freeze({ ok: false, reason: 'INVALID_NUMBER' }),
-  NOT_A_HASH: Object.freeze({ ok: false, reason: 'NOT_A_HASH' }),
-  MALFORMED_ROW: Object.freeze({ ok: false, reason: 'MALFORMED_ROW' }),
-};
-
 /**
  * Normalises one upload cell to E.164 under libphonenumber-js's max metadata, or says why it is
  * rejected. Returns `{ ok: true, e164, key }` or `{ ok: false, reason }`; bad rows never throw.
  * Throws `InvalidArgumentError` (`ERR_UNKNOWN_COUNTRY`) when `defaultCountry` is unknown.
  *
- * The hot-path entry point. For now it is {@link normalizePhoneReference}; a faster path may
- * replace it, and must then agree with the reference on every input.
+ * The hot-path entry point: the same result as {@link normalizePhoneReference} on every input
+ * (a differential test holds it to that), several times faster. Plain cells (digits, a leading
+ * `+`, separators) take a fast path that replays libphonenumber-js's steps on metadata compiled
+ * once; any other cell, or one the fast path is not sure of, goes to the reference.
  */
 export function normalizePhone(cell: string, options: NormalizeOptions): NormalizeResult {
-  return normalizePhoneReference(cell, options);
+  return normalizeWith(cell, homePlan(options.defaultCountry));
+}
+
+/** One cell with the fast path, then the reference when the fast path is not sure. */
+function normalizeWith(cell: string, home: Plan): NormalizeResult {
+  // A cell that is not a string fails in the reference exactly as it always did.
+  if (typeof cell !== 'string') return normalizeIn(cell, home.country as CountryCode);
+  const fast = metadataCompilable ? normalizeFast(cell, home) : undefined;
+  if (fast !== undefined) return fast;
+  if (home !== cachePlan) {
+    rejectedCache.clear();
+    cachePlan = home;
+  }
+  const cached = rejectedCache.get(cell);
+  if (cached !== undefined) return cached;
+  const result = normalizeIn(cell, home.country as CountryCode);
+  if (!result.ok && cell.length <= MAX_CACHED_CELL_LENGTH) {
+    if (rejectedCache.size >= MAX_CACHED_CELLS) rejectedCache.clear();
+    rejectedCache.set(cell, result);
+  }
+  return result;
+}
+
+// The cells the fast path left to the reference and the reference rejected, for one default
+// country: uploads repeat the same junk (a formula, `ask 2nd office`, `0712 x 2`) thousands of
+// times, and the reference pays for a thrown ParseError each time. Rejections are shared frozen
+// values, so a hit hands out nothing a caller could change. Bounded: cleared when full (per
+// thread, at most MAX_CACHED_CELLS strings of at most MAX_CACHED_CELL_LENGTH characters).
+const MAX_CACHED_CELLS = 1024;
+const MAX_CACHED_CELL_LENGTH = 64;
+const rejectedCache = new Map<string, NormalizeResult>();
+let cachePlan: Plan | undefined;
+
+// The default country last checked, and its compiled plan: callers pass the same one on every
+// call, and `assertCountry` (trim, upper-case, look-up) would otherwise run per cell.
+let lastCountry: unknown;
+let lastPlan: Plan | undefined;
+
+/** The compiled plan of a default country given by a caller; throws as `assertCountry` does. */
+function homePlan(defaultCountry: string): Plan {
+  if (defaultCountry !== lastCountry || lastPlan === undefined) {
+    const plan = countryPlan(assertCountry(defaultCountry));
+    lastCountry = defaultCountry;
+    lastPlan = plan;
+  }
+  return lastPlan;
 }
 
 /**
@@ -102,7 +138,7 @@ export function normalizeBatch(
   options: NormalizeOptions,
   out?: NormalizeBatchOutput,
 ): NormalizeBatchOutput {
-  const country = assertCountry(options.defaultCountry);
+  const home = homePlan(options.defaultCountry);
   const n = cells.length;
   const target = out ?? { keys: new Float64Array(n), reasons: new Uint8Array(n) };
   if (!(target.keys instanceof Float64Array) || target.keys.length < n) {
@@ -113,7 +149,7 @@ export function normalizeBatch(
   }
   const { keys, reasons } = target;
   for (let i = 0; i < n; i++) {
-    const result = normalizeIn(cells[i]!, country);
+    const result = normalizeWith(cells[i]!, home);
     if (result.ok) {
       keys[i] = result.key;
       reasons[i] = 0;
@@ -202,6 +238,7 @@ function readNumber(text: string, country: CountryCode): NormalizeResult {
     return !head.ok && head.reason === 'NOT_A_NUMBER' ? head : REJECTED.TOO_LONG;
   }
   let phone: PhoneNumber;
+  forgetPhoneContext(text);
   try {
     // `extract: false`: the whole text must be the number. By default libphonenumber-js would
     // find `0771234567` inside `call me on 0771234567`; a customer list must not be guessed at.
@@ -214,7 +251,30 @@ function readNumber(text: string, country: CountryCode): NormalizeResult {
     const e164 = phone.number as E164;
     return { ok: true, e164, key: e164ToKey(e164) };
   }
+  forgetPhoneContext(text);
   return REJECTED[lengthReason(validatePhoneNumberLength(text, { defaultCountry: country }))];
+}
+
+// libphonenumber-js checks an RFC 3966 `phone-context` with two module-level RegExps built with
+// the `g` flag (helpers/extractPhoneContext.js) and calls `.test()` on them: each success
+// leaves `lastIndex` past the match, so the next check of any context starts mid-string and
+// fails. Unfixed, a cell holding `;phone-context=` gets a result that depends on the cells read
+// before it (catamphetamine/libphonenumber-js PR #498). A context that both patterns reject
+// sends both `lastIndex` back to 0.
+const PHONE_CONTEXT_PARAM = ';phone-context=';
+const RESET_PHONE_CONTEXT = ';phone-context=!';
+
+/**
+ * Before libphonenumber-js reads a text holding a `phone-context`, puts its context patterns
+ * back in their initial state, so that every cell is read as if it were the first.
+ */
+function forgetPhoneContext(text: string): void {
+  if (!text.includes(PHONE_CONTEXT_PARAM)) return;
+  try {
+    parsePhoneNumberWithError(RESET_PHONE_CONTEXT, { extract: false });
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+  }
 }
 
 /** The reject reason of a libphonenumber-js `ParseError` message. */

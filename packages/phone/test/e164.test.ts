@@ -64,3 +64,28 @@ describe('isValidE164', () => {
     }
   });
 });
+
+describe('isValidE164 (fast) equals isValidE164Reference (libphonenumber-js alone)', () => {
+  it('on every phone of the conformance index and on mutations of them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { isValidE164Reference } = await import('../src/index.js');
+    const text = readFileSync(new URL('../../../fixtures/conformance/index.csv', import.meta.url), 'utf8');
+    const keys: number[] = [];
+    for (const line of text.split('\n').slice(1)) {
+      const phone = line.split(',')[0];
+      if (!phone) continue;
+      const key = Number(phone.slice(1));
+      // The number itself, its last digit changed, one digit more and one fewer.
+      keys.push(key, key - (key % 10) + ((key + 3) % 10), key * 10 + 7, Math.floor(key / 10));
+    }
+    let valid = 0;
+    for (const key of keys) {
+      const fast = isValidE164(key as PhoneKey);
+      expect([key, fast]).toEqual([key, isValidE164Reference(key as PhoneKey)]);
+      if (fast) valid++;
+    }
+    // Both outcomes occur, so the equality is not vacuous.
+    expect(valid).toBeGreaterThan(keys.length / 5);
+    expect(valid).toBeLessThan(keys.length);
+  });
+});

@@ -1,19 +1,34 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
-import { writeFileAtomic } from '@rollcall/files';
+import { AtomicFile } from '@rollcall/files';
 import type { HashConvention } from '@rollcall/index';
-import { createMatcher, type MatchReport, writeAudienceFile } from '@rollcall/join';
+import {
+  createMatcher,
+  type JoinPoolOptions,
+  type Matcher,
+  type MatchReport,
+  writeAudience,
+} from '@rollcall/join';
 import { assertCountry } from '@rollcall/phone';
+import { renderReportHtml } from '@rollcall/report';
 import { ExitCode } from '../exit.js';
 import { ProgressLine } from '../progress.js';
+import { checkIndexOrCluster, clusterMatcherFor } from './cluster.js';
 import { parseIntegerOption } from './options.js';
 
 /** Options of `rollcall match`, as commander parses them. */
 export interface MatchCommandOptions {
-  index: string;
+  /** The index; absent with `--cluster`. */
+  index?: string;
+  /** Redis URL of shard workers to match against instead of `--index`. */
+  cluster?: string;
+  clusterTimeout?: string;
   upload: string;
   country: string;
   out: string;
   report?: string;
+  reportHtml?: string;
   rejects?: string;
   phoneColumn?: string;
   delimiter?: string;
@@ -38,13 +53,34 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
     }
     hashed = opts.hashed;
   }
+  checkIndexOrCluster(opts);
+  checkOutputPaths(opts);
+  const faults = testFaults();
   const progress = new ProgressLine(!opts.quiet);
-  const matcher = await createMatcher({
-    index: opts.index,
-    verifyChecksum: opts.verifyChecksum,
-    ...(threads !== undefined ? { threads } : {}),
-  });
+  // Every output is opened before any work, so that an unwritable path fails at once rather than
+  // after the whole upload, and committed only once all of them are written: a failure (disk full,
+  // a signal) leaves every existing output as it was, never this run's rejects beside an old audience.
+  const outputs: AtomicFile[] = [];
+  const openOutput = (path: string): AtomicFile => {
+    const file = new AtomicFile(path);
+    outputs.push(file);
+    return file;
+  };
+  let matcher: Pick<Matcher, 'match' | 'close'> | undefined;
   try {
+    const audienceFile = openOutput(opts.out);
+    const reportFile = opts.report !== undefined ? openOutput(opts.report) : undefined;
+    const reportHtmlFile = opts.reportHtml !== undefined ? openOutput(opts.reportHtml) : undefined;
+    const rejectsFile = opts.rejects !== undefined ? openOutput(opts.rejects) : undefined;
+    matcher =
+      opts.cluster !== undefined
+        ? await clusterMatcherFor({ ...opts, cluster: opts.cluster })
+        : await createMatcher({
+            index: opts.index as string,
+            verifyChecksum: opts.verifyChecksum,
+            ...(threads !== undefined ? { threads } : {}),
+            ...(faults !== undefined ? { faults } : {}),
+          });
     const { audience, report } = await matcher.match({
       upload: opts.upload,
       defaultCountry,
@@ -54,12 +90,21 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
       ...(opts.delimiter !== undefined ? { delimiter: opts.delimiter } : {}),
       ...(minAudience !== undefined ? { minAudience } : {}),
       ...(hashed !== undefined ? { hashed } : {}),
-      ...(opts.rejects !== undefined ? { rejects: opts.rejects } : {}),
+      ...(rejectsFile !== undefined ? { rejects: rejectsFile } : {}),
     });
     progress.done();
     if (signal.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
-    if (audience !== null) writeAudienceFile(opts.out, audience);
-    if (opts.report !== undefined) writeFileAtomic(opts.report, `${JSON.stringify(report, null, 2)}\n`);
+    // A suppressed audience is never written, not even to a temp file.
+    if (audience !== null) writeAudience(audienceFile, audience);
+    else audienceFile.abort();
+    reportFile?.write(`${JSON.stringify(report, null, 2)}\n`);
+    reportHtmlFile?.write(renderReportHtml(report));
+    if (signal.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
+    // The audience last: when it exists, the report and rejects beside it are of the same run.
+    rejectsFile?.commit();
+    reportFile?.commit();
+    reportHtmlFile?.commit();
+    if (audience !== null) audienceFile.commit();
     if (!opts.quiet) process.stdout.write(formatSummary(report, opts));
     if (report.suppressed) {
       process.stderr.write(`rollcall: ${report.suppression_reason}; no audience file was written\n`);
@@ -68,14 +113,86 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
     return ExitCode.OK;
   } finally {
     progress.done();
-    await matcher.close();
+    // No-ops for committed files; removes the temp files of a run that failed.
+    for (const file of outputs) file.abort();
+    await matcher?.close();
   }
+}
+
+/**
+ * Refuses outputs that would overwrite an input (`--out customers.csv`) or each other: the match
+ * would destroy the data it reads, or one output would silently replace another.
+ */
+function checkOutputPaths(opts: MatchCommandOptions): void {
+  const outputs: Array<[string, string | undefined]> = [
+    ['--out', opts.out],
+    ['--report', opts.report],
+    ['--report-html', opts.reportHtml],
+    ['--rejects', opts.rejects],
+  ];
+  const taken: Array<[string, string]> = [['--upload', opts.upload]];
+  if (opts.index !== undefined) taken.push(['--index', opts.index]);
+  for (const [flag, path] of outputs) {
+    if (path === undefined) continue;
+    const clash = taken.find(([, other]) => sameFile(path, other));
+    if (clash !== undefined) {
+      throw new InvalidArgumentError(flag, `"${path}" is also given as ${clash[0]}; choose another path`);
+    }
+    taken.push([flag, path]);
+  }
+}
+
+/** True when two paths name the same file: the same resolved path, or (both existing) the same inode. */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * TEST ONLY: worker fault injection from the `ROLLCALL_TEST_FAULTS` environment variable, JSON such
+ * as `{"failOnSeq":0}` (that batch fails on every attempt) or `{"crashOnSeq":1}` (the worker running
+ * that batch dies once). It lets the CLI's tests prove that a crash still gives the exact audience and
+ * a permanent failure gives exit 1 and no audience. Never set it outside tests.
+ */
+function testFaults(): JoinPoolOptions['faults'] | undefined {
+  const text = process.env.ROLLCALL_TEST_FAULTS;
+  if (text === undefined || text === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const faults: NonNullable<JoinPoolOptions['faults']> = {};
+  const valid =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    Object.entries(parsed).every(([key, value]) => {
+      if ((key !== 'crashOnSeq' && key !== 'failOnSeq') || !Number.isSafeInteger(value) || value < 0) {
+        return false;
+      }
+      faults[key] = value as number;
+      return true;
+    });
+  if (!valid) {
+    throw new InvalidArgumentError(
+      'ROLLCALL_TEST_FAULTS',
+      'must be JSON like {"failOnSeq":0} or {"crashOnSeq":1} (test-only)',
+    );
+  }
+  return faults;
 }
 
 /** A short human summary of a report, for the terminal. */
 export function formatSummary(
   report: MatchReport,
-  opts: Pick<MatchCommandOptions, 'out' | 'report'>,
+  opts: Pick<MatchCommandOptions, 'out' | 'report' | 'reportHtml'>,
 ): string {
   const n = (x: number | null): string => (x === null ? 'withheld' : x.toLocaleString('en-US'));
   const pct = (x: number, of: number): string => (of > 0 ? ` (${((100 * x) / of).toFixed(1)}%)` : '');
@@ -97,5 +214,6 @@ export function formatSummary(
   if (report.suppressed) lines.push(`SUPPRESSED: ${report.suppression_reason}`);
   else lines.push(`audience written to ${opts.out}`);
   if (opts.report !== undefined) lines.push(`report written to ${opts.report}`);
+  if (opts.reportHtml !== undefined) lines.push(`HTML report written to ${opts.reportHtml}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,26 @@
+export type { ClusterMatcherOptions } from './coordinator.js';
+export {
+  ClusterMatcher,
+  ClusterTimeoutError,
+  createClusterMatcher,
+  DEFAULT_CLUSTER_TIMEOUT_MS,
+  matchCluster,
+} from './coordinator.js';
+export type { ProbeAnswer, ProbeJobData, ProbeRefusal } from './protocol.js';
+export {
+  DEFAULT_NAMESPACE,
+  decodeKeys,
+  decodeResult,
+  encodeKeys,
+  encodeResult,
+  matchKey,
+  PROTOCOL_VERSION,
+  replicaKey,
+  replyKey,
+  shardQueueName,
+} from './protocol.js';
+export { checkRedisUrl, redactRedisUrl, scrubSecrets } from './redis.js';
+export type { ClusterTopology, ReplicaInfo } from './registry.js';
+export { listReplicas, topologyOf } from './registry.js';
+export type { ServeOptions, ShardServer } from './serve.js';
+export { DEFAULT_LOCK_DURATION_MS, serveShard } from './serve.js';
