@@ -23,7 +23,8 @@ import { type BenchResult, medianHz, type SuiteOptions } from '../result.js';
 
 const SUITE = 'join';
 const LARGE = join(import.meta.dirname, '../../fixtures/large');
-const PROBE_BATCH = 65_536;
+/** Keys per pool task: large enough that a task's round trip is noise next to its probes. */
+const PROBE_BATCH = 131_072;
 
 interface Data {
   indexCsv: string;
@@ -69,21 +70,26 @@ function probeKeys(phones: readonly string[], n: number): Float64Array {
   return keys;
 }
 
-/** Pushes all keys through the pool, `2 × threads` batches in flight; returns hits. */
-async function probeThroughPool(pool: JoinPool, keys: Float64Array): Promise<number> {
-  let hits = 0;
-  const inFlight: Promise<void>[] = [];
-  for (let start = 0, seq = 0; start < keys.length; start += PROBE_BATCH, seq++) {
-    const batch = keys.slice(start, start + PROBE_BATCH);
-    inFlight.push(
-      pool.probe(batch, seq).then((r) => {
-        for (let i = 0; i < r.found.length; i++) if (r.found[i] !== 0) hits++;
-      }),
-    );
-    if (inFlight.length >= pool.threads * 2) await inFlight.shift();
-  }
-  await Promise.all(inFlight);
-  return hits;
+/** The probe keys and answer arrays in shared memory: workers read and write them in place. */
+interface SharedProbe {
+  keys: Float64Array;
+  found: Uint8Array;
+  userIds: BigUint64Array;
+}
+
+function sharedProbe(keys: Float64Array): SharedProbe {
+  const shared = new Float64Array(new SharedArrayBuffer(keys.byteLength));
+  shared.set(keys);
+  return {
+    keys: shared,
+    found: new Uint8Array(new SharedArrayBuffer(keys.length)),
+    userIds: new BigUint64Array(new SharedArrayBuffer(8 * keys.length)),
+  };
+}
+
+/** All keys through the pool, in shared memory; returns hits. */
+function probeThroughPool(pool: JoinPool, probe: SharedProbe): Promise<number> {
+  return pool.probeShared(probe.keys, probe.found, probe.userIds, { chunk: PROBE_BATCH });
 }
 
 /** DuckDB's hash join of the same keys (2 threads), if @duckdb/node-api loads here. */
@@ -151,9 +157,10 @@ export async function run(opts: SuiteOptions): Promise<BenchResult[]> {
     const pool1 = new JoinPool(reader.buffer, { threads: 1 });
     const pool2 = new JoinPool(reader.buffer, { threads: 2 });
     const duck = await duckdbJoin(data.indexCsv, keys);
+    const probe = sharedProbe(keys);
     // Warm the pools: worker start-up is not part of the probe rate.
-    await probeThroughPool(pool1, keys.subarray(0, 1000));
-    await probeThroughPool(pool2, keys.subarray(0, 1000));
+    await probeThroughPool(pool1, probe);
+    await probeThroughPool(pool2, probe);
 
     const hot = new Bench({ iterations: opts.quick ? 3 : 7, time: 0, warmupIterations: 1 });
     hot
@@ -162,8 +169,8 @@ export async function run(opts: SuiteOptions): Promise<BenchResult[]> {
         for (let i = 0; i < keys.length; i++) if (map.get(keys[i]!) !== undefined) hits++;
         if (hits < 0) throw new Error('unreachable');
       })
-      .add('pool probe, 1 thread', async () => void (await probeThroughPool(pool1, keys)))
-      .add('pool probe, 2 threads', async () => void (await probeThroughPool(pool2, keys)));
+      .add('pool probe, 1 thread', async () => void (await probeThroughPool(pool1, probe)))
+      .add('pool probe, 2 threads', async () => void (await probeThroughPool(pool2, probe)));
     if (duck) hot.add('DuckDB hash join, 2 threads', async () => void (await duck()));
     await hot.run();
     await pool1.close();

@@ -4,9 +4,11 @@ import { Piscina } from 'piscina';
 import {
   type BatchResultViews,
   type JoinTask,
+  type JoinTaskResult,
   type JoinWorkerData,
   type ProbeTask,
   resultViews,
+  type SharedProbeTask,
 } from './protocol.js';
 
 /** Options of a {@link JoinPool}. */
@@ -99,7 +101,7 @@ export class JoinPool {
    * and thrown at once, without retry: it would fail again.
    */
   async run(task: Omit<JoinTask, 'attempt' | 'kind'>, signal?: AbortSignal): Promise<ArrayBuffer> {
-    return this.#run({ ...task, kind: 'cells' }, signal);
+    return (await this.#run({ ...task, kind: 'cells' }, signal)) as ArrayBuffer;
   }
 
   /**
@@ -107,22 +109,68 @@ export class JoinPool {
    * `keys` is copied into the task; the result views are over one moved buffer.
    */
   async probe(keys: Float64Array, seq = 0, signal?: AbortSignal): Promise<BatchResultViews> {
-    const buffer = await this.#run({ kind: 'probe', seq, keys }, signal);
+    const buffer = (await this.#run({ kind: 'probe', seq, keys }, signal)) as ArrayBuffer;
     return resultViews(buffer, keys.length);
   }
 
+  /**
+   * Probes every key of `keys` (0 = skip) across the pool, writing `found[i]` (0 absent, 1 found,
+   * 2 found and opted out) and `userIds[i]`. All three arrays must be views of SharedArrayBuffers:
+   * workers read and write them in place, in ranges of `chunk` keys, so nothing is copied.
+   * Returns the number of hits.
+   */
+  async probeShared(
+    keys: Float64Array,
+    found: Uint8Array,
+    userIds: BigUint64Array,
+    options: { chunk?: number; signal?: AbortSignal } = {},
+  ): Promise<number> {
+    for (const [name, view] of [
+      ['keys', keys],
+      ['found', found],
+      ['userIds', userIds],
+    ] as const) {
+      if (!(view.buffer instanceof SharedArrayBuffer)) {
+        throw new InvalidArgumentError(name, 'must be a view of a SharedArrayBuffer');
+      }
+    }
+    if (found.length < keys.length || userIds.length < keys.length) {
+      throw new InvalidArgumentError('found', 'found and userIds must be at least as long as keys');
+    }
+    const chunk = options.chunk ?? 65_536;
+    if (!Number.isInteger(chunk) || chunk < 1)
+      throw new InvalidArgumentError('chunk', 'must be an integer ≥ 1');
+    const runs: Promise<number>[] = [];
+    for (let start = 0, seq = 0; start < keys.length; start += chunk, seq++) {
+      const task = {
+        kind: 'probe-shared',
+        seq,
+        keys,
+        found,
+        userIds,
+        start,
+        end: Math.min(keys.length, start + chunk),
+      } as const;
+      runs.push(this.#run(task, options.signal) as Promise<number>);
+    }
+    let hits = 0;
+    for (const r of await Promise.all(runs)) hits += r;
+    return hits;
+  }
+
   async #run(
-    task: Omit<JoinTask, 'attempt'> | Omit<ProbeTask, 'attempt'>,
+    task: Omit<JoinTask, 'attempt'> | Omit<ProbeTask, 'attempt'> | Omit<SharedProbeTask, 'attempt'>,
     signal?: AbortSignal,
-  ): Promise<ArrayBuffer> {
+  ): Promise<ArrayBuffer | number> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
       if (this.#closed) throw new RollcallError(ErrorCodes.ABORTED, 'the join pool is closed');
       try {
-        const result = (await this.#pool.run({ ...task, attempt }, signal ? { signal } : {})) as
-          | ArrayBuffer
-          | { error: Parameters<typeof errorFromData>[0] };
-        if (result instanceof ArrayBuffer) return result;
+        const result = (await this.#pool.run(
+          { ...task, attempt },
+          signal ? { signal } : {},
+        )) as JoinTaskResult;
+        if (result instanceof ArrayBuffer || typeof result === 'number') return result;
         throw errorFromData(result.error);
       } catch (err) {
         if (err instanceof RollcallError) throw err;

@@ -45,8 +45,24 @@ export interface ProbeTask {
   keys: Float64Array;
 }
 
+/**
+ * A range of keys in shared memory: the worker probes `keys[start, end)` and writes
+ * `found`/`userIds` over the same range. Nothing is copied either way (the arrays are views of
+ * SharedArrayBuffers); the answer is only the number of hits.
+ */
+export interface SharedProbeTask {
+  kind: 'probe-shared';
+  seq: number;
+  attempt: number;
+  keys: Float64Array;
+  found: Uint8Array;
+  userIds: BigUint64Array;
+  start: number;
+  end: number;
+}
+
 /** A worker's answer: the packed result buffer, or a coded error as plain data. */
-export type JoinTaskResult = ArrayBuffer | { error: RollcallErrorData };
+export type JoinTaskResult = ArrayBuffer | number | { error: RollcallErrorData };
 
 /**
  * Layout of a batch result buffer for `n` rows. The 8-byte columns come first so both

@@ -13,6 +13,7 @@ import {
   type ProbeTask,
   RESULT_LAYOUT,
   resultViews,
+  type SharedProbeTask,
 } from './protocol.js';
 
 const data = workerData as JoinWorkerData;
@@ -23,11 +24,26 @@ const NOT_A_HASH = reasonCode('NOT_A_HASH');
 const EMPTY = reasonCode('EMPTY');
 
 /** Joins one batch; returns the packed result buffer (moved, not copied) or a coded error. */
-export default async function joinBatch(task: JoinTask | ProbeTask): Promise<JoinTaskResult> {
+export default async function joinBatch(
+  task: JoinTask | ProbeTask | SharedProbeTask,
+): Promise<JoinTaskResult> {
   if (task.seq === data.crashOnSeq && task.attempt === 0) process.exit(70); // test-only fault
   if (task.seq === data.failOnSeq) throw new Error('injected failure');
   try {
     const reader = await readerPromise;
+    if (task.kind === 'probe-shared') {
+      const { start, end } = task;
+      const found = task.found.subarray(start, end);
+      reader.probeBatch(
+        task.keys.subarray(start, end),
+        end - start,
+        found,
+        task.userIds.subarray(start, end),
+      );
+      let hits = 0;
+      for (let i = 0; i < found.length; i++) if (found[i] !== 0) hits++;
+      return hits;
+    }
     if (task.kind === 'probe') {
       const n = task.keys.length;
       const buffer = new ArrayBuffer(RESULT_LAYOUT.byteLength(n));
