@@ -1,6 +1,10 @@
 /**
  * Building an index image from a `phone,user_id,opted_out` CSV (streamed) or from rows, straight
  * into the table of a SharedArrayBuffer sized once from an upper bound on the entries.
+ *
+ * The reading thread does only what must be done in order: plain rows are read from the file's
+ * bytes (source-row.ts, everything else through csv.ts), placed a batch at a time, and each new
+ * key is handed to the validity count (validity.ts), which worker threads judge meanwhile.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -24,10 +28,12 @@ import {
   parseRecord,
 } from './csv.js';
 import { decodeHeader, imageGeometry, type RawHeader, sealHeader, writeHeaderFields } from './header.js';
+import { keyHashOfHalves, slotOf } from './key-hash.js';
 import {
   assertLittleEndian,
   HEADER_BYTES,
   MAX_CAPACITY,
+  MAX_VIEW_ELEMENTS,
   SLOT_WORDS,
   TABLE_OFFSET,
   TWO_POW_32,
@@ -35,7 +41,6 @@ import {
 import { readerOfImage } from './reader.js';
 import { fillSha256Section } from './sha256-section.js';
 import { PLAIN_ROW_MAX_BYTES, PlainRow, readPlainRow } from './source-row.js';
-import { keyHashOfHalves, slotOf } from './key-hash.js';
 import { capacityFor, findSlotFrom, writeSlot } from './table.js';
 import type { IndexReader } from './types.js';
 import { readUserIdHalves } from './user-id.js';
@@ -158,6 +163,8 @@ export interface BuildReport {
   shardCount: number;
   /** libphonenumber-js version whose metadata judged validity. */
   metadataVersion: string;
+  /** Worker threads that judged validity (the never-matchable count); 0: the calling thread. */
+  validityThreads: number;
   durationMs: number;
 }
 
@@ -253,6 +260,8 @@ class ImageBuilder {
   readonly table: Uint32Array;
   entries = 0;
   optedOut = 0;
+  /** See {@link BuildReport.validityThreads}. */
+  readonly validityThreads: number;
   readonly #maxEntries: number;
   readonly #opts: ResolvedOptions;
   readonly #source: string;
@@ -267,7 +276,7 @@ class ImageBuilder {
     this.#source = source;
     this.#seed = opts.hashSeed;
     this.capacity = capacityFor(maxEntries);
-    if (this.capacity > MAX_CAPACITY) {
+    if (this.capacity > MAX_CAPACITY || this.capacity * SLOT_WORDS > MAX_VIEW_ELEMENTS) {
       throw new InvalidArgumentError(
         'source',
         `${maxEntries} rows are too many for one index file: shard it`,
@@ -279,7 +288,8 @@ class ImageBuilder {
     this.image = new SharedArrayBuffer(fileBytes);
     this.table = new Uint32Array(this.image, TABLE_OFFSET, this.capacity * SLOT_WORDS);
     // Last: it may start threads, which nothing above can then leak by throwing.
-    this.#validity = new ValidityCounter({ threads: validityThreads(opts, maxEntries) });
+    this.validityThreads = validityThreads(opts, maxEntries);
+    this.#validity = new ValidityCounter({ threads: this.validityThreads });
   }
 
   /** The home slot of a key. */
@@ -352,6 +362,7 @@ function makeReport(
   rows: number,
   skipped: Record<SourceRowProblem, number>,
   raw: RawHeader,
+  validityThreads: number,
   started: number,
 ): BuildReport {
   return {
@@ -372,6 +383,7 @@ function makeReport(
     shard: raw.shard,
     shardCount: raw.shardCount,
     metadataVersion: raw.metadataVersion,
+    validityThreads,
     durationMs: performance.now() - started,
   };
 }
@@ -380,7 +392,11 @@ function makeReport(
 function exactImage(image: SharedArrayBuffer, fileBytes: number): SharedArrayBuffer {
   if (image.byteLength === fileBytes) return image;
   const exact = new SharedArrayBuffer(fileBytes);
-  new Uint8Array(exact).set(new Uint8Array(image, 0, fileBytes));
+  // In chunks: a typed array holds at most 2^32 elements, less than a large image.
+  for (let at = 0; at < fileBytes; at += WRITE_CHUNK_BYTES) {
+    const n = Math.min(WRITE_CHUNK_BYTES, fileBytes - at);
+    new Uint8Array(exact, at, n).set(new Uint8Array(image, at, n));
+  }
   return exact;
 }
 
@@ -441,7 +457,7 @@ async function buildImageFromCsv(
     throwIfAborted(o.signal);
     const { image, raw } = await builder.finish();
     o.onProgress?.({ rows, bytesRead: chunks.totalBytes, totalBytes: chunks.totalBytes });
-    return { image, raw, report: makeReport(csvPath, rows, skipped, raw, started) };
+    return { image, raw, report: makeReport(csvPath, rows, skipped, raw, builder.validityThreads, started) };
   } finally {
     await chunks.close();
     await builder?.close();
@@ -577,9 +593,10 @@ async function readSourceRows(
           continue;
         }
       }
+      // Earlier rows first: a duplicate among them is reported before anything wrong with this one.
+      if (pending.count > 0) await placePending();
       const next = parseRecord(buf, p, end, eof, csvPath, line, rec);
       if (next === INCOMPLETE) break;
-      await placePending();
       p = next;
       const at = line;
       line += rec.breaks;
@@ -609,11 +626,12 @@ async function readSourceRows(
         skipped[checked.problem]++;
         continue;
       }
-      if (builder.add(checked, halves[0]!, halves[1]!, optedOut!) >= 0) await duplicate(checked, at, cells[0]!);
+      if (builder.add(checked, halves[0]!, halves[1]!, optedOut!) >= 0)
+        await duplicate(checked, at, cells[0]!);
     }
     if (eof && p === end) break;
   }
-  await placePending();
+  if (pending.count > 0) await placePending();
   if (!sawHeader) checkHeader(csvPath, undefined, SOURCE_COLUMNS);
   return { rows, skipped };
 }
@@ -682,7 +700,7 @@ export async function buildIndexFromRows(
       }
     }
     const { image, raw } = await builder.finish();
-    const report = makeReport(ROWS_SOURCE, list.length, skipped, raw, started);
+    const report = makeReport(ROWS_SOURCE, list.length, skipped, raw, builder.validityThreads, started);
     return { reader: readerOfImage(exactImage(image, raw.fileBytes), raw), report };
   } finally {
     await builder.close();

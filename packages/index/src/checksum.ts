@@ -43,7 +43,10 @@ export async function createPayloadHasher(): Promise<PayloadHasher> {
 /** xxh64 of `image` bytes [start, end), streamed in chunks. */
 export async function checksumRange(image: SharedArrayBuffer, start: number, end: number): Promise<bigint> {
   const hasher = await createPayloadHasher();
-  hasher.update(new Uint8Array(image, start, end - start));
+  // One view per chunk: a typed array holds at most 2^32 elements, less than a large image.
+  for (let at = start; at < end; at += CHECKSUM_CHUNK_BYTES) {
+    hasher.update(new Uint8Array(image, at, Math.min(CHECKSUM_CHUNK_BYTES, end - at)));
+  }
   return hasher.digest();
 }
 

@@ -78,15 +78,18 @@ export class CsvChunks {
   readonly path: string;
   readonly #fh: FileHandle;
 
-  private constructor(path: string, fh: FileHandle, totalBytes: number) {
+  private constructor(path: string, fh: FileHandle, totalBytes: number, chunkBytes: number) {
     this.path = path;
     this.#fh = fh;
     this.totalBytes = totalBytes;
-    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(READ_CHUNK_BYTES, totalBytes + 1)));
+    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, totalBytes + 1)));
   }
 
-  /** Opens `path` (a missing path, a directory or no permission throw FileError). */
-  static async open(path: string): Promise<CsvChunks> {
+  /**
+   * Opens `path` (a missing path, a directory or no permission throw FileError). `chunkBytes`,
+   * the first buffer's size, is for tests: tiny buffers cut records everywhere.
+   */
+  static async open(path: string, chunkBytes = READ_CHUNK_BYTES): Promise<CsvChunks> {
     const totalBytes = await sizeOfInput(path);
     let fh: FileHandle;
     try {
@@ -94,7 +97,7 @@ export class CsvChunks {
     } catch (err) {
       throw fileErrorFrom(path, err, 'read input');
     }
-    return new CsvChunks(path, fh, totalBytes);
+    return new CsvChunks(path, fh, totalBytes, chunkBytes);
   }
 
   /**
@@ -321,13 +324,14 @@ const PROGRESS_EVERY_RECORDS = 65536;
 /**
  * The records of a CSV file, each with its line. Blank lines come as records with no cells (the
  * caller skips them). A missing or unreadable file throws `FileError`; broken quoting throws
- * `InputError` at the line of the fault.
+ * `InputError` at the line of the fault. `chunkBytes` is for tests (see {@link CsvChunks.open}).
  */
 export async function* csvRecords(
   path: string,
   onProgress?: (p: ReadProgress) => void,
+  chunkBytes?: number,
 ): AsyncGenerator<CsvRecord> {
-  const chunks = await CsvChunks.open(path);
+  const chunks = await CsvChunks.open(path, chunkBytes);
   const out: ParsedRecord = { cells: [], breaks: 0 };
   let line = 1;
   let sinceProgress = 0;
@@ -340,6 +344,8 @@ export async function* csvRecords(
         const next = parseRecord(buf, p, end, eof, path, line, out);
         if (next === INCOMPLETE) break;
         p = next;
+        // Spaces after the last line break are no record (no cells, and no break of its own).
+        if (out.cells.length === 0 && out.breaks === 0) continue;
         yield { line, cells: out.cells };
         line += out.breaks;
         if (onProgress !== undefined && ++sinceProgress === PROGRESS_EVERY_RECORDS) {

@@ -151,6 +151,14 @@ export const LOAD_DENOMINATOR = 10;
 export const MAX_CAPACITY = 0xffffffff;
 
 /**
+ * Most elements one typed-array view may have (V8 in Node 20: 2^32). The table is viewed as one
+ * Uint32Array, so a table held in memory has at most this / {@link SLOT_WORDS} slots (2^30, a
+ * 16 GiB table of ≈ 750 million entries), fewer than the format allows; larger indexes are sharded.
+ * Views of anything longer (the whole image, for a checksum or a copy) are made a chunk at a time.
+ */
+export const MAX_VIEW_ELEMENTS = 2 ** 32;
+
+/**
  * A record of the SHA-256 section: one u64 (two u32 words, little-endian) =
  * (first 4 digest bytes read big-endian) × 2^32 + slot. Sorted ascending as u64, the records
  * are ordered by digest prefix, so a lookup binary-searches the prefix word and reads the key

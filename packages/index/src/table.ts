@@ -25,7 +25,13 @@ export function findSlot(table: Uint32Array, capacity: number, seed: number, lo:
 }
 
 /** {@link findSlot} from the key's home slot `home`, already computed. */
-export function findSlotFrom(table: Uint32Array, capacity: number, home: number, lo: number, hi: number): number {
+export function findSlotFrom(
+  table: Uint32Array,
+  capacity: number,
+  home: number,
+  lo: number,
+  hi: number,
+): number {
   let slot = home;
   for (let walked = 0; walked < capacity; walked++) {
     const w = slot * SLOT_WORDS;

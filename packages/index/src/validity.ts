@@ -72,8 +72,8 @@ function ringBytes(blockKeys: number, ringBlocks: number): number {
 export function ringViews(shared: SharedArrayBuffer, blockKeys: number, ringBlocks: number): RingViews {
   const lengthsAt = CONTROL_BYTES + SUM_BYTES;
   const doneAt = lengthsAt + ringBlocks * 4;
-  // Keys start 8-byte aligned: every offset before them is a multiple of 8 (ringBlocks is even or
-  // the two Int32 arrays together are).
+  // Keys start 8-byte aligned, as a Float64Array must: the two Int32 arrays before them take
+  // 8 × ringBlocks bytes together.
   const keysAt = doneAt + ringBlocks * 4;
   return {
     control: new Int32Array(shared, 0, CONTROL_WORDS),
@@ -149,7 +149,7 @@ export class ValidityCounter {
   readonly #views: RingViews | undefined;
   readonly #workers: Worker[] = [];
   readonly #exits: Promise<void>[] = [];
-  /** The block being filled (its number) and how many keys it holds. */
+  /** The block being filled (its number), how many keys it holds, and where its slot starts. */
   #block = 0;
   #fill = 0;
   #base = 0;
@@ -243,7 +243,10 @@ export class ValidityCounter {
   /** True when the slot of the block being filled is free (the block RING before it is judged). */
   #slotFree(): boolean {
     const b = this.#block;
-    return b < this.#ringBlocks || Atomics.load(this.#views!.done, b % this.#ringBlocks) === b - this.#ringBlocks + 1;
+    return (
+      b < this.#ringBlocks ||
+      Atomics.load(this.#views!.done, b % this.#ringBlocks) === b - this.#ringBlocks + 1
+    );
   }
 
   /**
