@@ -1,24 +1,23 @@
 /**
  * The coordinator of a cluster match (`rollcall match --cluster <redis url>`): it reads and
  * normalises the upload here, places each key on its shard, sends every shard the distinct keys of
- * each batch as a BullMQ job, gathers the answers, and folds them with the same `Tally` and
- * `buildReport` as a local match, so the audience and the counts are the same.
+ * each batch as a BullMQ job and gathers the answers: a {@link Prober} behind the one match loop
+ * (`runMatch`) that local matches use too, so the audience and the counts are the same.
  */
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, errorFromData, InvalidArgumentError, RollcallError } from '@rollcall/errors';
-import { AtomicFile, safeCsvCell } from '@rollcall/files';
-import { type IndexHeader, MAX_SHARDS } from '@rollcall/index';
-import {
-  buildReport,
-  DEFAULT_MIN_AUDIENCE,
-  type MatchOptions,
-  type MatchResult,
-  Tally,
+import { MAX_SHARDS } from '@rollcall/index';
+import type {
+  IndexFacts,
+  MatchOptions,
+  MatchResult,
+  MatchSettings,
+  Prober,
+  ProbeSession,
 } from '@rollcall/join';
-import { assertCountry, phoneMetadataInfo, reasonOfCode } from '@rollcall/phone';
-import { openUpload, type UploadBatch, type UploadReader, uploadFromCells } from '@rollcall/upload';
+import { runMatch } from '@rollcall/join';
+import type { UploadBatch } from '@rollcall/upload';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PlacePool } from './place-pool.js';
@@ -39,8 +38,6 @@ import {
 } from './protocol.js';
 import { checkRedisUrl, closeRedis, openRedis, type RedisLink, waitForRedis } from './redis.js';
 import { type ClusterTopology, listReplicas, topologyOf } from './registry.js';
-
-const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** Default of {@link ClusterMatcherOptions.timeoutMs}. */
 export const DEFAULT_CLUSTER_TIMEOUT_MS = 30_000;
@@ -162,7 +159,7 @@ function seconds(ms: number): string {
  * every match. It learns the cluster's shape (shard count, seed, build) from the registered
  * shard workers at the start of each match. Close it when done.
  */
-export class ClusterMatcher {
+export class ClusterMatcher implements Prober {
   readonly #link: RedisLink;
   readonly #pool: PlacePool;
   readonly #ns: string;
@@ -248,134 +245,64 @@ export class ClusterMatcher {
   }
 
   /** Matches one upload against the cluster. Same options and result as `Matcher.match`. */
-  async match(options: MatchOptions): Promise<MatchResult> {
+  match(options: MatchOptions): Promise<MatchResult> {
     if (this.#closed) throw new RollcallError(ErrorCodes.ABORTED, 'the cluster matcher is closed');
-    const started = performance.now();
-    const defaultCountry = assertCountry(options.defaultCountry);
-    const minAudience = options.minAudience ?? DEFAULT_MIN_AUDIENCE;
-    if (!Number.isInteger(minAudience) || minAudience < 1) {
-      throw new InvalidArgumentError('minAudience', `must be an integer ≥ 1, got ${minAudience}`);
-    }
-    const batchSize = options.batchSize ?? 8192;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new InvalidArgumentError('batchSize', `must be an integer ≥ 1, got ${batchSize}`);
-    }
-    if (options.hashed !== undefined) {
+    return runMatch(this, options);
+  }
+
+  /** {@link Prober}: pre-hashed uploads are refused. */
+  check(settings: MatchSettings): void {
+    if (settings.hashed !== null) {
       // The shards would need their SHA-256 sections and the digests would have to travel.
       throw new InvalidArgumentError(
         'hashed',
         'pre-hashed uploads cannot be matched against a cluster yet; match them against a built index',
       );
     }
-    // The upload first: a bad file fails at once, not after waiting for the workers.
-    const upload =
-      typeof options.upload === 'string'
-        ? await openUpload(options.upload, {
-            batchSize,
-            ...(options.phoneColumn !== undefined ? { phoneColumn: options.phoneColumn } : {}),
-            ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
-            ...(options.signal !== undefined ? { signal: options.signal } : {}),
-          })
-        : Array.isArray(options.upload)
-          ? uploadFromCells(options.upload as readonly string[], { batchSize })
-          : (options.upload as UploadReader);
+  }
+
+  /**
+   * {@link Prober}: learns the cluster's shape, then each batch is normalised and placed by the
+   * threads here, and its distinct keys go to their shards as jobs.
+   */
+  async begin(settings: MatchSettings): Promise<ProbeSession> {
     const discoveryStarted = performance.now();
     const topo = await this.topology();
-    const discoveredMs = performance.now() - discoveryStarted;
-
-    if (
-      options.rejects !== undefined &&
-      typeof options.rejects !== 'string' &&
-      !(options.rejects instanceof AtomicFile)
-    ) {
-      throw new InvalidArgumentError('rejects', 'must be a file path or an AtomicFile');
-    }
-    // A path is ours to commit or abort; an AtomicFile belongs to the caller (as in Matcher.match).
-    const ownsRejects = typeof options.rejects === 'string';
-    const rejects = typeof options.rejects === 'string' ? new AtomicFile(options.rejects) : options.rejects;
+    const indexLoadMs = performance.now() - discoveryStarted;
     const run = new MatchRun(this.#link, this.#ns, topo, this.#timeoutMs, (s) =>
       this.#queue(s, topo.shardCount),
     );
     try {
-      rejects?.write('line,cell,reason\n');
-      const tally = new Tally();
-      const joinStarted = performance.now();
-      await run.start(options.signal);
-      const inFlight: BatchState[] = [];
-      const fold = async (): Promise<void> => {
-        const head = inFlight[0]!;
-        await run.settled(head);
-        inFlight.shift();
-        const views = run.resultOf(head);
-        tally.add(views, null);
-        tally.addExamples(views, head.batch.cells, head.batch.lines);
-        if (rejects) {
-          let chunk = '';
-          for (let i = 0; i < views.reasons.length; i++) {
-            const code = views.reasons[i]!;
-            if (code !== 0)
-              chunk += `${head.batch.lines[i]},${safeCsvCell(head.batch.cells[i]!)},${reasonOfCode(code)}\n`;
-          }
-          if (chunk) rejects.write(chunk);
-        }
-        options.onProgress?.({
-          rows: tally.rows,
-          bytesRead: upload.bytesRead,
-          ...(upload.totalBytes !== null ? { totalBytes: upload.totalBytes } : {}),
-        });
-      };
-      let seq = 0;
-      for await (const batch of upload.batches()) {
+      await run.start(settings.signal);
+    } catch (err) {
+      await run.finish();
+      throw run.failure ?? err;
+    }
+    const pool = this.#pool;
+    return {
+      index: clusterFacts(topo),
+      indexLoadMs,
+      maxInFlight: this.#batchesInFlight,
+      probe: async (seq, batch) => {
         run.throwIfFailed();
         const hasMalformed = batch.malformed.some((m) => m === 1);
-        const placed = this.#pool.run(
+        const placed = pool.run(
           {
             cells: batch.cells,
             malformed: hasMalformed ? batch.malformed : null,
-            defaultCountry,
+            defaultCountry: settings.defaultCountry,
             hashSeed: topo.hashSeed,
             shardCount: topo.shardCount,
           },
-          options.signal,
+          settings.signal,
         );
-        inFlight.push(run.send(seq++, batch, placed));
-        if (inFlight.length >= this.#batchesInFlight) await fold();
-      }
-      while (inFlight.length > 0) await fold();
-      const joinMs = performance.now() - joinStarted;
-      const finalizeStarted = performance.now();
-      const counts = tally.finish();
-      const finalizeMs = performance.now() - finalizeStarted;
-      const report = buildReport(counts, {
-        minAudience,
-        defaultCountry,
-        hashed: null,
-        upload: {
-          file: typeof options.upload === 'string' ? options.upload : null,
-          phone_column: upload.headers[upload.phoneColumn] ?? null,
-          encoding: upload.encoding,
-          delimiter: upload.delimiter,
-        },
-        index: clusterHeader(topo),
-        indexSource: 'cluster',
-        phoneMetadata: phoneMetadataInfo(),
-        threads: this.#pool.threads,
-        timings: {
-          index_load: round1(discoveredMs),
-          join: round1(joinMs),
-          finalize: round1(finalizeMs),
-          total: round1(performance.now() - started),
-        },
-        version: VERSION,
-      });
-      if (ownsRejects) rejects?.commit();
-      return { audience: report.suppressed ? null : counts.audience, report };
-    } catch (err) {
-      if (ownsRejects) rejects?.abort();
-      throw run.failure ?? err;
-    } finally {
-      await run.finish();
-    }
+        const state = run.send(seq, batch, placed);
+        await run.settled(state);
+        return run.resultOf(state);
+      },
+      end: () => run.finish(),
+      failure: (err) => run.failure ?? err,
+    };
   }
 
   /** Closes the queues, the threads and the connection. Idempotent. */
@@ -390,26 +317,12 @@ export class ClusterMatcher {
 }
 
 /** The report's view of a sharded index: the facts the report prints, summed over the shards. */
-function clusterHeader(topo: ClusterTopology): IndexHeader {
-  const live = topo.replicas.map((rs) => rs[0]);
+function clusterFacts(topo: ClusterTopology): IndexFacts {
   return {
-    formatVersion: topo.formatVersion,
     entries: topo.entries.reduce((a, b) => a + b, 0),
-    capacity: 0,
-    optedOut: live.reduce((a, r) => a + (r?.optedOut ?? 0), 0),
-    neverMatchable: 0,
-    metadataVersion: topo.metadataVersion,
     builtAt: topo.builtAt,
-    updatedAt: live.reduce((a, r) => Math.max(a, r?.updatedAt ?? 0), topo.builtAt),
-    metadataSet: 'max',
-    hashSeed: topo.hashSeed,
-    shard: 0,
-    shardCount: topo.shardCount,
-    hasSha256: false,
-    fileBytes: 0,
-    tableBytes: 0,
-    sha256Bytes: 0,
-    payloadChecksum: '',
+    metadataVersion: topo.metadataVersion,
+    source: 'cluster',
   };
 }
 
@@ -423,10 +336,6 @@ async function within(ms: number, work: Promise<unknown>): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
-}
-
-function round1(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }
 
 /** Ms between checks of the per-shard timeout. */

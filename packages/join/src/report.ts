@@ -1,4 +1,4 @@
-import type { HashConvention, IndexHeader } from '@rollcall/index';
+import type { HashConvention } from '@rollcall/index';
 import type { RejectReason } from '@rollcall/phone';
 import type { CountryTally } from './regions.js';
 import type { RejectExample, TallyResult } from './tally.js';
@@ -74,14 +74,25 @@ export interface CountryCount {
 /** The fields a suppressed report withholds: together they would tell a prober who is on the platform. */
 export const WITHHELD_WHEN_SUPPRESSED = ['matched', 'opted_out_dropped', 'audience', 'match_rate'] as const;
 
+/** The few facts of the index (or cluster) a report prints. */
+export interface IndexFacts {
+  /** Entries (numbers) in the index, summed over shards. */
+  entries: number;
+  /** When the index was built, ms since the epoch. */
+  builtAt: number;
+  /** libphonenumber-js version whose metadata built it. */
+  metadataVersion: string;
+  /** Where it came from: `file`, `csv`, `reader` or `cluster`. */
+  source: string;
+}
+
 /** Inputs of {@link buildReport} besides the tally. */
 export interface ReportContext {
   minAudience: number;
   defaultCountry: string;
   hashed: HashConvention | null;
   upload: MatchReport['upload'];
-  index: IndexHeader;
-  indexSource: string;
+  index: IndexFacts;
   phoneMetadata: MatchReport['phone_metadata'];
   threads: number;
   timings: MatchReport['timings_ms'];
@@ -114,7 +125,7 @@ export function buildReport(tally: TallyResult, ctx: ReportContext): MatchReport
       entries: ctx.index.entries,
       built_at: new Date(ctx.index.builtAt).toISOString(),
       metadata_version: ctx.index.metadataVersion,
-      source: ctx.indexSource,
+      source: ctx.index.source,
     },
     phone_metadata: ctx.phoneMetadata,
     threads: ctx.threads,

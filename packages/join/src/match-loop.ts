@@ -1,0 +1,254 @@
+/**
+ * The one match loop: options, upload, fold, rejects, report. Every way of answering "which of
+ * these keys are in the index" (the local worker pool, the cluster's shards) is a {@link Prober};
+ * everything else about a match (what is counted, what the advertiser may see, what the rejects
+ * file holds) lives here, once.
+ */
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
+import { AtomicFile, safeCsvCell } from '@rollcall/files';
+import type { HashConvention } from '@rollcall/index';
+import { assertCountry, phoneMetadataInfo, reasonOfCode } from '@rollcall/phone';
+import { openUpload, type UploadBatch, type UploadReader, uploadFromCells } from '@rollcall/upload';
+import type { BatchResultViews } from './protocol.js';
+import { buildReport, DEFAULT_MIN_AUDIENCE, type IndexFacts, type MatchReport } from './report.js';
+import { Tally } from './tally.js';
+
+const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** Progress of a running match. */
+export interface MatchProgress {
+  rows: number;
+  /** Bytes of the upload read so far and in all, when the upload is a file. */
+  bytesRead?: number;
+  totalBytes?: number;
+}
+
+/** Options of one match. */
+export interface MatchOptions {
+  /** The upload: a CSV path, the phone cells themselves, or an opened {@link UploadReader}. */
+  upload: string | readonly string[] | UploadReader;
+  /** ISO 3166-1 alpha-2 country for national numbers (e.g. `GB`). */
+  defaultCountry: string;
+  /** Header of the phone column (default: detected). */
+  phoneColumn?: string;
+  /** CSV delimiter (default: detected from the header). */
+  delimiter?: string;
+  /** The phone column holds SHA-256 hex digests made by the advertiser, in this convention. */
+  hashed?: HashConvention;
+  /** Audiences smaller than this are suppressed (default 100). */
+  minAudience?: number;
+  /**
+   * Write every rejected row (line, raw cell, reason) as CSV: to this path, committed when the match
+   * succeeds; or into this open {@link AtomicFile}, which the caller commits or aborts (so that it can
+   * commit several outputs together, after all of them are written).
+   */
+  rejects?: string | AtomicFile;
+  /** Rows per batch sent to a worker (default 8192). */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: MatchProgress) => void;
+}
+
+/** The outcome of a match. */
+export interface MatchResult {
+  /**
+   * Distinct user ids of the audience, ascending by numeric value (u64, never a JS number);
+   * null when the match was suppressed: a suppressed audience is never handed out.
+   */
+  audience: BigUint64Array | null;
+  report: MatchReport;
+}
+
+/** The options of one match, checked and with their defaults. */
+export interface MatchSettings {
+  defaultCountry: string;
+  minAudience: number;
+  batchSize: number;
+  hashed: HashConvention | null;
+  signal: AbortSignal | undefined;
+}
+
+/** One match's traffic with a {@link Prober}: opened after the upload, ended whatever happens. */
+export interface ProbeSession {
+  /** The index facts the report prints. */
+  readonly index: IndexFacts;
+  /** Time spent reaching the index (loading it, or discovering the cluster), ms. */
+  readonly indexLoadMs: number;
+  /** Batches in flight at once before the loop waits for the oldest. */
+  readonly maxInFlight: number;
+  /**
+   * Starts one batch (called in upload order, `seq` 0, 1, 2…) and resolves to its rows' results.
+   * A rejection fails the match.
+   */
+  probe(seq: number, batch: UploadBatch): Promise<BatchResultViews>;
+  /** Ends the session; called once, after success or failure. */
+  end(): Promise<void>;
+  /** The error the match fails with, given the one the loop caught (e.g. the session's own cause). */
+  failure?(err: unknown): unknown;
+}
+
+/** A way to look keys up in the index: the local worker pool, or the cluster's shards. */
+export interface Prober {
+  /** Threads normalising and probing on this machine. */
+  readonly threads: number;
+  /** Refuses, with a coded error, settings this prober cannot serve (before the upload is opened). */
+  check(settings: MatchSettings): void;
+  /** Opens one match's session. */
+  begin(settings: MatchSettings): Promise<ProbeSession>;
+}
+
+/** Checks a match's options (coded errors naming the option) and fills in the defaults. */
+export function matchSettings(options: MatchOptions): MatchSettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      'options',
+      'must be an object with at least `upload` and `defaultCountry`',
+    );
+  }
+  const { upload } = options;
+  if (!(typeof upload === 'string' || Array.isArray(upload) || isUploadReader(upload))) {
+    throw new InvalidArgumentError(
+      'upload',
+      'must be a CSV file path, an array of phone cells, or an UploadReader',
+    );
+  }
+  const defaultCountry = assertCountry(options.defaultCountry);
+  const minAudience = options.minAudience ?? DEFAULT_MIN_AUDIENCE;
+  if (!Number.isInteger(minAudience) || minAudience < 1) {
+    throw new InvalidArgumentError('minAudience', `must be an integer ≥ 1, got ${minAudience}`);
+  }
+  const batchSize = options.batchSize ?? 8192;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new InvalidArgumentError('batchSize', `must be an integer ≥ 1, got ${batchSize}`);
+  }
+  const hashed = options.hashed ?? null;
+  if (hashed !== null && hashed !== 'meta' && hashed !== 'google') {
+    throw new InvalidArgumentError('hashed', `must be "meta" or "google", got ${String(hashed)}`);
+  }
+  if (
+    options.rejects !== undefined &&
+    typeof options.rejects !== 'string' &&
+    !(options.rejects instanceof AtomicFile)
+  ) {
+    throw new InvalidArgumentError('rejects', 'must be a file path or an AtomicFile');
+  }
+  return { defaultCountry, minAudience, batchSize, hashed, signal: options.signal };
+}
+
+function isUploadReader(x: unknown): x is UploadReader {
+  return typeof x === 'object' && x !== null && typeof (x as UploadReader).batches === 'function';
+}
+
+async function uploadOf(options: MatchOptions, s: MatchSettings): Promise<UploadReader> {
+  if (typeof options.upload === 'string') {
+    return openUpload(options.upload, {
+      batchSize: s.batchSize,
+      ...(options.phoneColumn !== undefined ? { phoneColumn: options.phoneColumn } : {}),
+      ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
+      ...(s.signal !== undefined ? { signal: s.signal } : {}),
+    });
+  }
+  if (Array.isArray(options.upload)) {
+    return uploadFromCells(options.upload as readonly string[], { batchSize: s.batchSize });
+  }
+  return options.upload as UploadReader;
+}
+
+function round1(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+/**
+ * Runs one match through `prober`: reads the upload, folds each batch's results strictly in batch
+ * order (so the rejects file and every count are the same for any thread count), and builds the
+ * report. Bad arguments throw at once (coded); bad rows are counted, never thrown.
+ */
+export async function runMatch(prober: Prober, options: MatchOptions): Promise<MatchResult> {
+  const started = performance.now();
+  const settings = matchSettings(options);
+  prober.check(settings);
+  const { hashed, signal } = settings;
+  // The upload first: a bad file fails at once, before any index or cluster work.
+  const upload = await uploadOf(options, settings);
+  // A path is ours to commit or abort; an AtomicFile belongs to the caller.
+  const ownsRejects = typeof options.rejects === 'string';
+  const rejects = typeof options.rejects === 'string' ? new AtomicFile(options.rejects) : options.rejects;
+  let session: ProbeSession | undefined;
+  try {
+    session = await prober.begin(settings);
+    rejects?.write('line,cell,reason\n');
+    const tally = new Tally();
+    const inFlight: Array<{ batch: UploadBatch; result: Promise<BatchResultViews> }> = [];
+    const fold = async (): Promise<void> => {
+      const head = inFlight.shift()!;
+      const views = await head.result;
+      const { cells, lines } = head.batch;
+      tally.add(views, hashed !== null ? cells : null);
+      tally.addExamples(views, cells, lines);
+      if (rejects) {
+        let chunk = '';
+        for (let i = 0; i < views.reasons.length; i++) {
+          const code = views.reasons[i]!;
+          if (code !== 0) chunk += `${lines[i]},${safeCsvCell(cells[i]!)},${reasonOfCode(code)}\n`;
+        }
+        if (chunk) rejects.write(chunk);
+      }
+      options.onProgress?.({
+        rows: tally.rows,
+        bytesRead: upload.bytesRead,
+        ...(upload.totalBytes !== null ? { totalBytes: upload.totalBytes } : {}),
+      });
+    };
+    const joinStarted = performance.now();
+    try {
+      let seq = 0;
+      for await (const batch of upload.batches()) {
+        if (signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
+        const result = session.probe(seq++, batch);
+        // Keep a rejection from surfacing as "unhandled" while earlier batches are awaited.
+        result.catch(() => {});
+        inFlight.push({ batch, result });
+        if (inFlight.length >= session.maxInFlight) await fold();
+      }
+      while (inFlight.length > 0) await fold();
+    } finally {
+      // On failure, wait for what is still running so no task outlives the match.
+      await Promise.allSettled(inFlight.map((f) => f.result));
+    }
+    const joinMs = performance.now() - joinStarted;
+    const finalizeStarted = performance.now();
+    const counts = tally.finish();
+    const finalizeMs = performance.now() - finalizeStarted;
+    if (signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
+    const report = buildReport(counts, {
+      minAudience: settings.minAudience,
+      defaultCountry: settings.defaultCountry,
+      hashed,
+      upload: {
+        file: typeof options.upload === 'string' ? options.upload : null,
+        phone_column: upload.headers[upload.phoneColumn] ?? null,
+        encoding: upload.encoding,
+        delimiter: upload.delimiter,
+      },
+      index: session.index,
+      phoneMetadata: phoneMetadataInfo(),
+      threads: prober.threads,
+      timings: {
+        index_load: round1(session.indexLoadMs),
+        join: round1(joinMs),
+        finalize: round1(finalizeMs),
+        total: round1(performance.now() - started),
+      },
+      version: VERSION,
+    });
+    if (ownsRejects) rejects?.commit();
+    return { audience: report.suppressed ? null : counts.audience, report };
+  } catch (err) {
+    if (ownsRejects) rejects?.abort();
+    throw session?.failure?.(err) ?? err;
+  } finally {
+    await session?.end();
+  }
+}
