@@ -19,6 +19,8 @@ export const ExitCode = {
   BAD_INPUT: 2,
   /** The audience was smaller than --min-audience and was not released. */
   SUPPRESSED: 3,
+  /** The advertiser's privacy budget is spent: nothing was released (ERR_PRIVACY_BUDGET). */
+  REFUSED: 4,
   /** Stopped by SIGINT (128 + 2). */
   INTERRUPTED: 130,
   /** Stopped by SIGTERM (128 + 15). */
@@ -38,6 +40,8 @@ const CLI_FLAGS: Readonly<Record<string, string>> = {
   threads: '--threads',
   minAudience: '--min-audience',
   hashed: '--hashed',
+  advertiser: '--advertiser',
+  ledger: '--ledger',
 };
 
 /** The exit code for an error thrown by a command. */
@@ -49,6 +53,8 @@ export function exitCodeOf(err: unknown): number {
       return ExitCode.FAILURE;
     case ErrorCodes.ABORTED:
       return ExitCode.INTERRUPTED;
+    case ErrorCodes.PRIVACY_BUDGET:
+      return ExitCode.REFUSED;
     default:
       return ExitCode.BAD_INPUT;
   }

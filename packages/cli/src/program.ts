@@ -32,6 +32,19 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
     .requiredOption('--out <file>', 'audience file to write (not written if suppressed)')
     .option('--report <file>', 'write the match report as JSON')
     .option('--report-html <file>', 'write the match report as one self-contained HTML page')
+    .option(
+      '--audit <file>',
+      "write the operator's audit as JSON: the exact counts (never for the advertiser)",
+    )
+    .option(
+      '--advertiser <id>',
+      'who asks: their releases are kept together in the privacy ledger',
+      'default',
+    )
+    .option(
+      '--ledger <file>',
+      'privacy ledger file (default: $XDG_STATE_HOME/rollcall/ledger.jsonl; Redis with --cluster)',
+    )
     .option('--rejects <file>', 'write every rejected row (line, cell, reason) as CSV')
     .option('--phone-column <header>', 'header of the phone column (default: detected)')
     .option('--delimiter <char>', 'CSV delimiter (default: detected from the header)')

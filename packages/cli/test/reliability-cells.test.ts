@@ -104,6 +104,8 @@ describe('phone cells through the CLI (--country GB)', () => {
       out,
       '--report',
       join(dir, 'report.json'),
+      '--audit',
+      join(dir, 'audit.json'),
       '--rejects',
       join(dir, 'rejects.csv'),
       '--min-audience',
@@ -131,7 +133,7 @@ describe('phone cells through the CLI (--country GB)', () => {
       );
     expect(show(got)).toEqual(show(want));
 
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const report = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')); // exact: the operator's audit
     const validCount = CASES.filter(([, , o]) => o === 'valid').length;
     // Every valid spelling is the same number: one unique, one match, one user.
     expect([report.rows, report.valid, report.unique, report.matched]).toEqual([
@@ -177,6 +179,8 @@ describe('phone cells through the CLI (--country GB)', () => {
       out,
       '--report',
       join(dir, 'report.json'),
+      '--audit',
+      join(dir, 'audit.json'),
       '--rejects',
       join(dir, 'rejects.csv'),
       '--min-audience',
@@ -196,7 +200,7 @@ describe('phone cells through the CLI (--country GB)', () => {
       ['non-hex', 'NOT_A_HASH'],
       ['empty', 'EMPTY'],
     ]);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const report = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')); // exact: the operator's audit
     // The two spellings of one digest are one; the google-convention digest is a valid row that matches nothing.
     expect([report.rows, report.valid, report.unique, report.matched, report.audience]).toEqual([
       7, 3, 2, 1, 1,

@@ -62,6 +62,8 @@ const matchArgs = (dir: string, extra: string[] = []): string[] => [
   join(dir, 'audience.txt'),
   '--report',
   join(dir, 'report.json'),
+  '--audit',
+  join(dir, 'audit.json'),
   '--rejects',
   join(dir, 'rejects.csv'),
   '--min-audience',
@@ -94,7 +96,7 @@ describe('worker faults, through the binary (ROLLCALL_TEST_FAULTS, a test-only h
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe(expected.audienceText);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const report = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')); // exact: the operator's audit
     expect([
       report.rows,
       report.invalid,

@@ -17,9 +17,11 @@ import type {
   ProbeSession,
 } from '@rollcall/join';
 import { runMatch } from '@rollcall/join';
+import type { Ledger } from '@rollcall/privacy';
 import type { UploadBatch } from '@rollcall/upload';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { RedisLedger } from './ledger.js';
 import { PlacePool } from './place-pool.js';
 import type { PlaceViews } from './place-protocol.js';
 import {
@@ -248,6 +250,11 @@ export class ClusterMatcher implements Prober {
   match(options: MatchOptions): Promise<MatchResult> {
     if (this.#closed) throw new RollcallError(ErrorCodes.ABORTED, 'the cluster matcher is closed');
     return runMatch(this, options);
+  }
+
+  /** {@link Prober}: the privacy ledger lives in the cluster's Redis, shared by every coordinator. */
+  defaultLedger(): Ledger {
+    return new RedisLedger(this.#link, this.#ns);
   }
 
   /** {@link Prober}: pre-hashed uploads are refused. */

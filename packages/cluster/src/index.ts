@@ -6,6 +6,7 @@ export {
   DEFAULT_CLUSTER_TIMEOUT_MS,
   matchCluster,
 } from './coordinator.js';
+export { RedisLedger } from './ledger.js';
 export type { ProbeAnswer, ProbeJobData, ProbeRefusal } from './protocol.js';
 export {
   DEFAULT_NAMESPACE,

@@ -32,7 +32,7 @@ if (REDIS_SERVER === undefined) {
 
 const SHARDS = 4;
 const PASSWORD = 'pw-Sx7q-never-printed';
-/** Report fields that must be the same for a local and a cluster match. */
+/** Audit fields (the exact counts) that must be the same for a local and a cluster match. */
 const COUNTS = [
   'rows',
   'invalid',
@@ -55,7 +55,7 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
   let redis: TestRedis;
   const workers: CliProcess[][] = Array.from({ length: SHARDS }, () => []);
   const everyProcess: CliProcess[] = [];
-  let local: { audience: Buffer; report: Record<string, unknown> };
+  let local: { audience: Buffer; report: Record<string, unknown>; audit: Record<string, unknown> };
 
   const shardFile = (i: number) => join(dir, `idx.shard-${i}-of-${SHARDS}.idx`);
 
@@ -92,6 +92,8 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
       join(dir, `${name}.audience`),
       '--report',
       join(dir, `${name}.json`),
+      '--audit',
+      join(dir, `${name}.audit.json`),
       '--quiet',
       ...extra,
     ];
@@ -107,7 +109,8 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
   async function expectSameAsLocal(name: string): Promise<void> {
     expect(readFileSync(join(dir, `${name}.audience`))).toEqual(local.audience);
     const report = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
-    for (const key of COUNTS) expect({ key, value: report[key] }).toEqual({ key, value: local.report[key] });
+    const audit = JSON.parse(readFileSync(join(dir, `${name}.audit.json`), 'utf8'));
+    for (const key of COUNTS) expect({ key, value: audit[key] }).toEqual({ key, value: local.audit[key] });
     expect(report.index.entries).toBe((local.report.index as { entries: number }).entries);
   }
 
@@ -117,7 +120,7 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
     for (const [key, value] of dump) {
       // Queue bookkeeping (no job data), and live workers' registrations.
       expect(key).toMatch(
-        /^rollcall:(shard-\d+-of-\d+:(events|id|meta|stalled-check|marker|stalled)|replica:.+)$/,
+        /^rollcall:(shard-\d+-of-\d+:(events|id|meta|stalled-check|marker|stalled)|replica:.+|ledger:(secret|adv:[\w-]+))$/,
       );
       expect(value).not.toMatch(/"keys"|"found"|"ids"|"data"/);
       if (key.endsWith(':events')) expect(value).not.toMatch(/returnvalue","(?!null")/);
@@ -125,7 +128,9 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
   }
 
   /** The local match on the unsharded index, by the CLI: what every cluster match must equal. */
-  async function matchLocally(name: string): Promise<{ audience: Buffer; report: Record<string, unknown> }> {
+  async function matchLocally(
+    name: string,
+  ): Promise<{ audience: Buffer; report: Record<string, unknown>; audit: Record<string, unknown> }> {
     const r = await runCli([
       'match',
       '--index',
@@ -138,6 +143,8 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
       join(dir, `${name}.audience`),
       '--report',
       join(dir, `${name}.json`),
+      '--audit',
+      join(dir, `${name}.audit.json`),
       '--quiet',
     ]);
     expect(r.stderr).toBe('');
@@ -145,6 +152,7 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
     return {
       audience: readFileSync(join(dir, `${name}.audience`)),
       report: JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')),
+      audit: JSON.parse(readFileSync(join(dir, `${name}.audit.json`), 'utf8')),
     };
   }
 

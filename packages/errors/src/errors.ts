@@ -19,6 +19,13 @@ export const ErrorCodes = {
   WORKER_FAILED: 'ERR_WORKER_FAILED',
   /** The job was cancelled (signal or AbortSignal). */
   ABORTED: 'ERR_ABORTED',
+  /**
+   * The advertiser's privacy budget is spent: this upload would need a new estimate of platform-side
+   * counts, and the ledger allows no more in the current window. Nothing was released.
+   */
+  PRIVACY_BUDGET: 'ERR_PRIVACY_BUDGET',
+  /** The privacy ledger cannot be read, locked or trusted (not a ledger, damaged header, wrong mode). */
+  LEDGER: 'ERR_LEDGER',
   /** A bug: something that should not happen did. */
   INTERNAL: 'ERR_INTERNAL',
 } as const;

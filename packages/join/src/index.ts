@@ -18,7 +18,7 @@ export {
 } from './matcher.js';
 export type { JoinPoolOptions } from './pool.js';
 export { JoinPool, resolveThreads } from './pool.js';
-export type { CountryCount, IndexFacts, MatchReport, ReportContext } from './report.js';
-export { buildReport, DEFAULT_MIN_AUDIENCE, WITHHELD_WHEN_SUPPRESSED } from './report.js';
+export type { AuditReport, CountryCount, IndexFacts, MatchReport, ReportContext } from './report.js';
+export { buildAudit, buildReport, DEFAULT_MIN_AUDIENCE, WITHHELD_WHEN_SUPPRESSED } from './report.js';
 export type { RejectExample, TallyResult } from './tally.js';
 export { exampleCell, formatAudience, REJECT_EXAMPLES_PER_REASON, Tally } from './tally.js';

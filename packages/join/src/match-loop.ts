@@ -10,9 +10,26 @@ import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/error
 import { AtomicFile, safeCsvCell } from '@rollcall/files';
 import type { HashConvention } from '@rollcall/index';
 import { assertCountry, phoneMetadataInfo, reasonOfCode } from '@rollcall/phone';
+import {
+  checkAdvertiser,
+  FileLedger,
+  type Ledger,
+  type PrivacyPolicy,
+  privacyPolicy,
+  protect,
+  setFingerprint,
+} from '@rollcall/privacy';
 import { openUpload, type UploadBatch, type UploadReader, uploadFromCells } from '@rollcall/upload';
 import type { BatchResultViews } from './protocol.js';
-import { buildReport, DEFAULT_MIN_AUDIENCE, type IndexFacts, type MatchReport } from './report.js';
+import {
+  type AuditReport,
+  buildAudit,
+  buildReport,
+  countryKey,
+  DEFAULT_MIN_AUDIENCE,
+  type IndexFacts,
+  type MatchReport,
+} from './report.js';
 import { Tally } from './tally.js';
 
 const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -47,6 +64,15 @@ export interface MatchOptions {
   rejects?: string | AtomicFile;
   /** Rows per batch sent to a worker (default 8192). */
   batchSize?: number;
+  /** Who asks: the advertiser whose releases the privacy ledger keeps together (default `default`). */
+  advertiser?: string;
+  /**
+   * The privacy ledger: a file path, or a {@link Ledger}. Default: the prober's own (a cluster's
+   * Redis), else `$XDG_STATE_HOME/rollcall/ledger.jsonl`.
+   */
+  ledger?: string | Ledger;
+  /** The privacy mechanism's parameters (operators only; see docs/privacy.md). */
+  privacy?: Partial<PrivacyPolicy>;
   signal?: AbortSignal;
   onProgress?: (progress: MatchProgress) => void;
 }
@@ -58,7 +84,10 @@ export interface MatchResult {
    * null when the match was suppressed: a suppressed audience is never handed out.
    */
   audience: BigUint64Array | null;
+  /** The advertiser's report: platform-side counts as protected estimates. */
   report: MatchReport;
+  /** The operator's audit: the exact counts and how the release was decided. Never show it to the advertiser. */
+  audit: AuditReport;
 }
 
 /** The options of one match, checked and with their defaults. */
@@ -67,6 +96,8 @@ export interface MatchSettings {
   minAudience: number;
   batchSize: number;
   hashed: HashConvention | null;
+  advertiser: string;
+  privacy: PrivacyPolicy;
   signal: AbortSignal | undefined;
 }
 
@@ -97,6 +128,8 @@ export interface Prober {
   check(settings: MatchSettings): void;
   /** Opens one match's session. */
   begin(settings: MatchSettings): Promise<ProbeSession>;
+  /** The privacy ledger this prober's matches share when none is given (a cluster's Redis). */
+  defaultLedger?(): Ledger;
 }
 
 /** Checks a match's options (coded errors naming the option) and fills in the defaults. */
@@ -134,7 +167,16 @@ export function matchSettings(options: MatchOptions): MatchSettings {
   ) {
     throw new InvalidArgumentError('rejects', 'must be a file path or an AtomicFile');
   }
-  return { defaultCountry, minAudience, batchSize, hashed, signal: options.signal };
+  if (
+    options.ledger !== undefined &&
+    !(typeof options.ledger === 'string' && options.ledger !== '') &&
+    typeof (options.ledger as Ledger).transact !== 'function'
+  ) {
+    throw new InvalidArgumentError('ledger', 'must be a file path or a Ledger');
+  }
+  const advertiser = checkAdvertiser(options.advertiser ?? 'default');
+  const privacy = privacyPolicy(options.privacy);
+  return { defaultCountry, minAudience, batchSize, hashed, advertiser, privacy, signal: options.signal };
 }
 
 function isUploadReader(x: unknown): x is UploadReader {
@@ -154,6 +196,22 @@ async function uploadOf(options: MatchOptions, s: MatchSettings): Promise<Upload
     return uploadFromCells(options.upload as readonly string[], { batchSize: s.batchSize });
   }
   return options.upload as UploadReader;
+}
+
+/**
+ * The platform-side set a release is about, for the privacy ledger's similarity: the matched keys,
+ * each negated when it is opted out, so that a change of opt-outs alone also makes a new question.
+ * Both inputs ascending (repeats allowed); the result ascending.
+ */
+function platformSet(matched: Float64Array, optedOut: Float64Array): Float64Array {
+  const out = new Float64Array(matched.length);
+  let j = 0;
+  for (let i = 0; i < matched.length; i++) {
+    const k = matched[i]!;
+    while (j < optedOut.length && optedOut[j]! < k) j++;
+    out[i] = j < optedOut.length && optedOut[j] === k ? -k : k;
+  }
+  return out.sort();
 }
 
 function round1(ms: number): number {
@@ -222,7 +280,30 @@ export async function runMatch(prober: Prober, options: MatchOptions): Promise<M
     const counts = tally.finish();
     const finalizeMs = performance.now() - finalizeStarted;
     if (signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
-    const report = buildReport(counts, {
+    const ledger =
+      typeof options.ledger === 'string'
+        ? new FileLedger(options.ledger)
+        : (options.ledger ?? prober.defaultLedger?.() ?? new FileLedger());
+    const sets = counts.sets!;
+    const { released, decision } = await protect({
+      advertiser: settings.advertiser,
+      ledger,
+      policy: settings.privacy,
+      exact: {
+        matched: counts.matched,
+        optedOutDropped: counts.optedOutDropped,
+        audience: counts.audience.length,
+        byCountry: (counts.byCountry ?? []).map((c) => ({
+          key: countryKey(c),
+          unique: c.unique,
+          matched: c.matched,
+        })),
+      },
+      minAudience: settings.minAudience,
+      uploadFingerprint: setFingerprint(sets.digests ?? sets.valid),
+      matchedKeys: platformSet(sets.matched, sets.optedOut),
+    });
+    const context = {
       minAudience: settings.minAudience,
       defaultCountry: settings.defaultCountry,
       hashed,
@@ -242,9 +323,11 @@ export async function runMatch(prober: Prober, options: MatchOptions): Promise<M
         total: round1(performance.now() - started),
       },
       version: VERSION,
-    });
+    };
+    const report = buildReport(counts, context, released, settings.advertiser);
+    const audit = buildAudit(counts, context, released, decision);
     if (ownsRejects) rejects?.commit();
-    return { audience: report.suppressed ? null : counts.audience, report };
+    return { audience: released.suppressed ? null : counts.audience, report, audit };
   } catch (err) {
     if (ownsRejects) rejects?.abort();
     throw session?.failure?.(err) ?? err;

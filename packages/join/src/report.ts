@@ -1,12 +1,19 @@
 import type { HashConvention } from '@rollcall/index';
 import type { RejectReason } from '@rollcall/phone';
+import type { Estimate, ReleaseDecision, Released } from '@rollcall/privacy';
 import type { CountryTally } from './regions.js';
 import type { RejectExample, TallyResult } from './tally.js';
 
 /** The industry's floor: audiences smaller than this are not released. */
 export const DEFAULT_MIN_AUDIENCE = 100;
 
-/** Counts of a match, as written to `report.json`. Every data row is in exactly one of `invalid`/`valid`. */
+/**
+ * The advertiser's report of a match, as written to `report.json`. Counts of the upload alone are
+ * exact; every count that depends on the platform's data (`matched`, `opted_out_dropped`,
+ * `audience`, `match_rate`, per-country `matched`) is a protected estimate with its bounds beside it
+ * (see docs/privacy.md); the exact values go only to the operator's {@link AuditReport}. Every data
+ * row is in exactly one of `invalid`/`valid`.
+ */
 export interface MatchReport {
   /** Data rows read (the header and blank lines are not rows). */
   rows: number;
@@ -16,17 +23,27 @@ export interface MatchReport {
   valid: number;
   /** Distinct E.164 numbers (digests, for hashed uploads) among the valid rows. */
   unique: number;
-  /** Distinct numbers found in the index; null when the match was suppressed. */
+  /** Distinct numbers found in the index (a protected estimate); null when the match was suppressed. */
   matched: number | null;
-  /** Matched numbers dropped because they opted out; null when suppressed. */
+  /** Bounds of `matched`: the true value lies within them with 95% probability; null when suppressed. */
+  matched_lower?: number | null;
+  matched_upper?: number | null;
+  /** Matched numbers dropped because they opted out (a protected estimate); null when suppressed. */
   opted_out_dropped: number | null;
-  /** Lines of the audience file (distinct user ids); null when suppressed. */
+  opted_out_dropped_lower?: number | null;
+  opted_out_dropped_upper?: number | null;
+  /** Distinct user ids in the audience (a protected estimate); null when suppressed. */
   audience: number | null;
+  audience_lower?: number | null;
+  audience_upper?: number | null;
   /** Rejected rows by reason code. */
   invalid_by_reason: Record<RejectReason, number>;
-  /** matched / unique; null when suppressed or nothing was unique. */
+  /** matched (the estimate) / unique; null when suppressed or nothing was unique. */
   match_rate: number | null;
-  /** True when the audience was smaller than `min_audience` and so was not released. */
+  /**
+   * True when the audience was not released: smaller than `min_audience` moved by a secret offset
+   * of up to ±25% (so that whether anything is released does not tell about one number).
+   */
   suppressed: boolean;
   /** Why the match was suppressed, when it was. */
   suppression_reason: string | null;
@@ -52,8 +69,39 @@ export interface MatchReport {
    * digest has no known number). Absent in reports of older versions.
    */
   by_country?: CountryCount[] | null;
-  /** Up to 5 rejected cells of each reason (not EMPTY), redacted (`+2637•••••37`), with their line. */
+  /** Up to 5 rejected cells of each reason (not EMPTY), redacted, with their line. */
   reject_examples?: Partial<Record<RejectReason, RejectExample[]>>;
+  /** How the platform-side counts were protected, in words an advertiser can read. */
+  privacy?: { advertiser: string; estimates: 'protected'; confidence: number; note: string };
+}
+
+/**
+ * The operator's audit of a match (`--audit`, and the library result's `audit`): the exact counts,
+ * for the platform's own books, and how the advertiser's release was decided. Never shown to the
+ * advertiser.
+ */
+export interface AuditReport {
+  rows: number;
+  invalid: number;
+  valid: number;
+  unique: number;
+  matched: number;
+  opted_out_dropped: number;
+  audience: number;
+  invalid_by_reason: Record<RejectReason, number>;
+  match_rate: number | null;
+  /** Whether the advertiser's release was suppressed (the audience file then is not written). */
+  suppressed: boolean;
+  min_audience: number;
+  default_country: string;
+  hashed: HashConvention | null;
+  /** Exact per-country counts (null for hashed uploads). */
+  by_country: Array<{ country: string | null; calling_code: string; unique: number; matched: number }> | null;
+  /** How the release was decided (fresh or reused, similarity, floor, budget used). */
+  release: ReleaseDecision;
+  /** What the advertiser was told. */
+  released: Released;
+  rollcall_version: string;
 }
 
 /** One country of {@link MatchReport.by_country}. */
@@ -65,10 +113,13 @@ export interface CountryCount {
   /** Distinct valid numbers of this country. */
   unique: number;
   /**
-   * How many of them are in the index; null when the match was suppressed, or when this country
-   * (or all withheld countries together) has fewer distinct numbers than the minimum audience.
+   * How many of them are in the index (a protected estimate); null when the match was suppressed,
+   * or when this country (or all withheld countries together) has fewer distinct numbers than the
+   * minimum audience.
    */
   matched: number | null;
+  matched_lower?: number | null;
+  matched_upper?: number | null;
 }
 
 /** The fields a suppressed report withholds: together they would tell a prober who is on the platform. */
@@ -99,23 +150,50 @@ export interface ReportContext {
   version: string;
 }
 
-/** Builds the report of a match, withholding the matched counts when the audience is below the floor. */
-export function buildReport(tally: TallyResult, ctx: ReportContext): MatchReport {
-  const audience = tally.audience.length;
-  const suppressed = audience < ctx.minAudience;
+/** The key of a country in a release's per-country estimates. */
+export function countryKey(c: { country: string | null; callingCode: string }): string {
+  return `${c.country ?? '-'}:${c.callingCode}`;
+}
+
+/** The privacy note of every report. */
+const PRIVACY_NOTE =
+  'Counts of your own list (rows, invalid, valid, unique) are exact. Counts that depend on the platform (matched, opted-out, audience, match rate) are protected estimates: the true value lies within the bounds with 95% probability. An upload much like an earlier one gets the earlier estimates again.';
+
+/**
+ * Builds the advertiser's report of a match: upload-only counts exact, platform-side counts as
+ * `released` says (estimates with bounds, or withheld when suppressed).
+ */
+export function buildReport(
+  tally: TallyResult,
+  ctx: ReportContext,
+  released: Released,
+  advertiser: string,
+): MatchReport {
+  const suppressed = released.suppressed;
+  const est = (e: Estimate | null) => (suppressed || e === null ? null : e);
+  const matched = est(released.matched);
+  const opted = est(released.optedOutDropped);
+  const audience = est(released.audience);
   return {
     rows: tally.rows,
     invalid: tally.invalid,
     valid: tally.valid,
     unique: tally.unique,
-    matched: suppressed ? null : tally.matched,
-    opted_out_dropped: suppressed ? null : tally.optedOutDropped,
-    audience: suppressed ? null : audience,
+    matched: matched?.value ?? null,
+    matched_lower: matched?.lower ?? null,
+    matched_upper: matched?.upper ?? null,
+    opted_out_dropped: opted?.value ?? null,
+    opted_out_dropped_lower: opted?.lower ?? null,
+    opted_out_dropped_upper: opted?.upper ?? null,
+    audience: audience?.value ?? null,
+    audience_lower: audience?.lower ?? null,
+    audience_upper: audience?.upper ?? null,
     invalid_by_reason: tally.invalidByReason,
-    match_rate: suppressed || tally.unique === 0 ? null : round(tally.matched / tally.unique, 6),
+    match_rate:
+      matched === null || tally.unique === 0 ? null : round(Math.min(1, matched.value / tally.unique), 6),
     suppressed,
     suppression_reason: suppressed
-      ? `the audience is smaller than the minimum of ${ctx.minAudience}; counts that would reveal who is on the platform are withheld`
+      ? `the audience is smaller than the minimum of ${ctx.minAudience} (give or take a secret margin, so that whether anything is released tells nothing about one number); counts that would reveal who is on the platform are withheld`
       : null,
     min_audience: ctx.minAudience,
     default_country: ctx.defaultCountry,
@@ -135,8 +213,49 @@ export function buildReport(tally: TallyResult, ctx: ReportContext): MatchReport
     by_country:
       ctx.hashed !== null || tally.byCountry == null
         ? null
-        : countriesReleased(tally.byCountry, suppressed ? Number.POSITIVE_INFINITY : ctx.minAudience),
+        : countriesReleased(
+            tally.byCountry,
+            suppressed ? Number.POSITIVE_INFINITY : ctx.minAudience,
+            released,
+          ),
     reject_examples: tally.rejectExamples ?? {},
+    privacy: { advertiser, estimates: 'protected', confidence: 0.95, note: PRIVACY_NOTE },
+  };
+}
+
+/** Builds the operator's audit: the exact counts, and how the advertiser's release was decided. */
+export function buildAudit(
+  tally: TallyResult,
+  ctx: ReportContext,
+  released: Released,
+  decision: ReleaseDecision,
+): AuditReport {
+  return {
+    rows: tally.rows,
+    invalid: tally.invalid,
+    valid: tally.valid,
+    unique: tally.unique,
+    matched: tally.matched,
+    opted_out_dropped: tally.optedOutDropped,
+    audience: tally.audience.length,
+    invalid_by_reason: tally.invalidByReason,
+    match_rate: tally.unique === 0 ? null : round(tally.matched / tally.unique, 6),
+    suppressed: released.suppressed,
+    min_audience: ctx.minAudience,
+    default_country: ctx.defaultCountry,
+    hashed: ctx.hashed,
+    by_country:
+      ctx.hashed !== null || tally.byCountry == null
+        ? null
+        : tally.byCountry.map((c) => ({
+            country: c.country,
+            calling_code: c.callingCode,
+            unique: c.unique,
+            matched: c.matched,
+          })),
+    release: decision,
+    released,
+    rollcall_version: ctx.version,
   };
 }
 
@@ -148,16 +267,25 @@ export function buildReport(tally: TallyResult, ctx: ReportContext): MatchReport
  * total (total − released); when those countries hold fewer than `floor` numbers together, every
  * country's `matched` is withheld, so no group smaller than the floor is ever revealed.
  */
-function countriesReleased(countries: readonly CountryTally[], floor: number): CountryCount[] {
+function countriesReleased(
+  countries: readonly CountryTally[],
+  floor: number,
+  released: Released,
+): CountryCount[] {
   let hiddenUnique = 0;
   for (const c of countries) if (c.unique < floor) hiddenUnique += c.unique;
   const releaseNone = hiddenUnique > 0 && hiddenUnique < floor;
-  return countries.map((c) => ({
-    country: c.country,
-    calling_code: c.callingCode,
-    unique: c.unique,
-    matched: releaseNone || c.unique < floor ? null : c.matched,
-  }));
+  return countries.map((c) => {
+    const e = releaseNone || c.unique < floor ? undefined : released.byCountry[countryKey(c)];
+    return {
+      country: c.country,
+      calling_code: c.callingCode,
+      unique: c.unique,
+      matched: e?.value ?? null,
+      matched_lower: e?.lower ?? null,
+      matched_upper: e?.upper ?? null,
+    };
+  });
 }
 
 function round(x: number, digits: number): number {

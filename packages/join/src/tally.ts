@@ -63,6 +63,11 @@ export interface TallyResult {
   byCountry?: CountryTally[] | null;
   /** The first few rejected cells of each reason, redacted; see {@link RejectExamples}. */
   rejectExamples?: Partial<Record<RejectReason, RejectExample[]>>;
+  /**
+   * The sets behind the counts, for the privacy layer: the valid keys and the matched keys, each
+   * ascending (repeats kept), and for hashed uploads the distinct digests, ascending. Never shown.
+   */
+  sets?: { valid: Float64Array; matched: Float64Array; optedOut: Float64Array; digests: string[] | null };
 }
 
 /** A rejected cell as a report may show it: its line in the upload and the cell, as {@link exampleCell} shows it. */
@@ -205,6 +210,12 @@ export class Tally {
       invalidByReason,
       byCountry,
       rejectExamples: this.#examples.result(),
+      sets: {
+        valid: this.#validKeys.view(),
+        matched: this.#matchedKeys.view(),
+        optedOut: this.#optedOutKeys.view(),
+        digests: this.#hashed ? [...this.#validDigests].sort() : null,
+      },
     };
   }
 }

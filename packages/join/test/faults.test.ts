@@ -128,7 +128,7 @@ describe('library arguments and privacy', () => {
       minAudience: 1,
     });
     expect(open.audience).toEqual(new BigUint64Array([2n ** 64n - 1n]));
-    expect(open.report.opted_out_dropped).toBe(1);
+    expect(open.audit.opted_out_dropped).toBe(1);
   });
 
   test('one matcher serves many matches (the pool is reused)', async () => {

@@ -91,8 +91,9 @@ function header(report: MatchReport): SafeHtml {
 No audience file was written. Withheld on this page: matched numbers, opted-out numbers dropped, the
 audience, the match rate, and matched numbers by country.</div>`
     : html`<div class="status status-released" data-field="status" data-value="released">
-<strong>Released.</strong> The audience of ${formatCount(report.audience ?? 0)} users is at least the minimum of
-${formatCount(report.min_audience)}, so it was written.</div>`;
+<strong>Released.</strong> The audience of about ${formatCount(report.audience ?? 0)} users is at least the minimum of
+${formatCount(report.min_audience)}, so it was written. Counts marked ≈ depend on the platform and are
+protected estimates: the true value lies within the bounds shown with 95% probability.</div>`;
   return html`<header>
 <p class="eyebrow">rollcall match report</p>
 <h1>${uploadName(report)}</h1>
@@ -115,6 +116,19 @@ function num(field: string, value: number | null): SafeHtml {
   return html`<span data-field="${field}" data-value="${String(value)}">${formatCount(value)}</span>`;
 }
 
+/**
+ * A protected estimate: `≈ 842 (827–857)`. The value keeps its field name (as `num`); the bounds
+ * are `<field>_lower` / `<field>_upper`.
+ */
+function est(field: string, value: number | null, lower?: number | null, upper?: number | null): SafeHtml {
+  if (value === null) return num(field, null);
+  const bounds =
+    lower != null && upper != null
+      ? html` <span class="bounds">(<span data-field="${field}_lower" data-value="${String(lower)}">${formatCount(lower)}</span>–<span data-field="${field}_upper" data-value="${String(upper)}">${formatCount(upper)}</span>)</span>`
+      : html``;
+  return html`≈ ${num(field, value)}${bounds}`;
+}
+
 function rate(field: string, value: number | null, withheld: boolean): SafeHtml {
   if (withheld)
     return html`<span class="withheld" data-field="${field}" data-value="withheld">withheld</span>`;
@@ -131,9 +145,9 @@ function summary(report: MatchReport): SafeHtml {
 ${card('Rows', num('rows', report.rows), 'data rows read')}
 ${card('Valid', num('valid', report.valid), `${formatPercent(report.valid, report.rows)} of rows`)}
 ${card('Unique numbers', num('unique', report.unique), report.hashed !== null ? 'distinct digests' : 'distinct valid numbers')}
-${card('Matched', num('matched', r.matched), 'numbers found on the platform')}
+${card('Matched', est('matched', r.matched, report.matched_lower, report.matched_upper), 'numbers found on the platform (estimate)')}
 ${card('Match rate', rate('match_rate', r.matchRate, report.suppressed), 'matched ÷ unique')}
-${card('Audience', num('audience', r.audience), 'people (distinct user ids)')}
+${card('Audience', est('audience', r.audience, report.audience_lower, report.audience_upper), 'people (distinct user ids; estimate)')}
 </div>
 </section>`;
 }

@@ -34,6 +34,8 @@ export {
   writeIndexFile,
 } from '@rollcall/index';
 export type {
+  AuditReport,
+  CountryCount,
   IndexSource,
   MatcherOptions,
   MatchOptions,
@@ -67,3 +69,18 @@ export {
   REJECT_REASONS,
   redactPhone,
 } from '@rollcall/phone';
+export type {
+  Estimate,
+  Ledger,
+  LedgerEntry,
+  PrivacyPolicy,
+  ReleaseDecision,
+  Released,
+} from '@rollcall/privacy';
+export {
+  DEFAULT_PRIVACY_POLICY,
+  defaultLedgerPath,
+  FileLedger,
+  MemoryLedger,
+  PrivacyBudgetError,
+} from '@rollcall/privacy';

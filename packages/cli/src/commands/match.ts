@@ -29,6 +29,9 @@ export interface MatchCommandOptions {
   out: string;
   report?: string;
   reportHtml?: string;
+  audit?: string;
+  advertiser?: string;
+  ledger?: string;
   rejects?: string;
   phoneColumn?: string;
   delimiter?: string;
@@ -71,6 +74,7 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
     const audienceFile = openOutput(opts.out);
     const reportFile = opts.report !== undefined ? openOutput(opts.report) : undefined;
     const reportHtmlFile = opts.reportHtml !== undefined ? openOutput(opts.reportHtml) : undefined;
+    const auditFile = opts.audit !== undefined ? openOutput(opts.audit) : undefined;
     const rejectsFile = opts.rejects !== undefined ? openOutput(opts.rejects) : undefined;
     matcher =
       opts.cluster !== undefined
@@ -81,9 +85,11 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
             ...(threads !== undefined ? { threads } : {}),
             ...(faults !== undefined ? { faults } : {}),
           });
-    const { audience, report } = await matcher.match({
+    const { audience, report, audit } = await matcher.match({
       upload: opts.upload,
       defaultCountry,
+      ...(opts.advertiser !== undefined ? { advertiser: opts.advertiser } : {}),
+      ...(opts.ledger !== undefined ? { ledger: opts.ledger } : {}),
       signal,
       onProgress: (p) => progress.update(p),
       ...(opts.phoneColumn !== undefined ? { phoneColumn: opts.phoneColumn } : {}),
@@ -99,11 +105,13 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
     else audienceFile.abort();
     reportFile?.write(`${JSON.stringify(report, null, 2)}\n`);
     reportHtmlFile?.write(renderReportHtml(report));
+    auditFile?.write(`${JSON.stringify(audit, null, 2)}\n`);
     if (signal.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
     // The audience last: when it exists, the report and rejects beside it are of the same run.
     rejectsFile?.commit();
     reportFile?.commit();
     reportHtmlFile?.commit();
+    auditFile?.commit();
     if (audience !== null) audienceFile.commit();
     if (!opts.quiet) process.stdout.write(formatSummary(report, opts));
     if (report.suppressed) {
@@ -128,10 +136,12 @@ function checkOutputPaths(opts: MatchCommandOptions): void {
     ['--out', opts.out],
     ['--report', opts.report],
     ['--report-html', opts.reportHtml],
+    ['--audit', opts.audit],
     ['--rejects', opts.rejects],
   ];
   const taken: Array<[string, string]> = [['--upload', opts.upload]];
   if (opts.index !== undefined) taken.push(['--index', opts.index]);
+  if (opts.ledger !== undefined) taken.push(['--ledger', opts.ledger]);
   for (const [flag, path] of outputs) {
     if (path === undefined) continue;
     const clash = taken.find(([, other]) => sameFile(path, other));
@@ -189,13 +199,16 @@ function testFaults(): JoinPoolOptions['faults'] | undefined {
   return faults;
 }
 
-/** A short human summary of a report, for the terminal. */
+/** A short human summary of a report, for the terminal (the advertiser's view: estimates with bounds). */
 export function formatSummary(
   report: MatchReport,
-  opts: Pick<MatchCommandOptions, 'out' | 'report' | 'reportHtml'>,
+  opts: Pick<MatchCommandOptions, 'out' | 'report' | 'reportHtml' | 'audit'>,
 ): string {
   const n = (x: number | null): string => (x === null ? 'withheld' : x.toLocaleString('en-US'));
   const pct = (x: number, of: number): string => (of > 0 ? ` (${((100 * x) / of).toFixed(1)}%)` : '');
+  // A protected estimate: "≈ 842 (827–857)".
+  const est = (x: number | null, lo: number | null | undefined, hi: number | null | undefined): string =>
+    x === null ? 'withheld' : `≈ ${n(x)}${lo != null && hi != null ? ` (${n(lo)}–${n(hi)})` : ''}`;
   const lines = [
     `rows               ${n(report.rows)}`,
     `invalid            ${n(report.invalid)}${pct(report.invalid, report.rows)}`,
@@ -206,14 +219,20 @@ export function formatSummary(
   lines.push(
     `valid              ${n(report.valid)}${pct(report.valid, report.rows)}`,
     `unique             ${n(report.unique)}`,
-    `matched            ${n(report.matched)}${report.matched !== null ? pct(report.matched, report.unique) : ''}`,
-    `opted-out dropped  ${n(report.opted_out_dropped)}`,
-    `audience           ${n(report.audience)}`,
+    `matched            ${est(report.matched, report.matched_lower, report.matched_upper)}`,
+    `opted-out dropped  ${est(report.opted_out_dropped, report.opted_out_dropped_lower, report.opted_out_dropped_upper)}`,
+    `audience           ${est(report.audience, report.audience_lower, report.audience_upper)}`,
     `threads ${report.threads}, ${report.rows_per_second.toLocaleString('en-US')} rows/s, ${report.timings_ms.total} ms; ${report.phone_metadata.library} ${report.phone_metadata.version} (${report.phone_metadata.metadata} metadata)`,
   );
+  if (!report.suppressed) {
+    lines.push(
+      'platform-side counts (≈) are protected estimates, true within the bounds with 95% probability',
+    );
+  }
   if (report.suppressed) lines.push(`SUPPRESSED: ${report.suppression_reason}`);
   else lines.push(`audience written to ${opts.out}`);
   if (opts.report !== undefined) lines.push(`report written to ${opts.report}`);
   if (opts.reportHtml !== undefined) lines.push(`HTML report written to ${opts.reportHtml}`);
+  if (opts.audit !== undefined) lines.push(`audit (exact counts, operator only) written to ${opts.audit}`);
   return `${lines.join('\n')}\n`;
 }
