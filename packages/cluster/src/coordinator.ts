@@ -600,14 +600,14 @@ class MatchRun {
     const shards = stuck.length === 1 ? `shard ${stuck[0]}` : `shards ${stuck.join(', ')}`;
     const registered = stuck.map((s) => t.replicas[s]?.length ?? 0).reduce((a, b) => a + b, 0);
     const redisDown = this.#link.lastError();
-    this.#fail(
-      new ClusterTimeoutError(
-        stuck,
-        `${shards} of ${t.shardCount} answered nothing for ${seconds(this.#timeoutMs)} (queue ${this.#ns}:${shardQueueName(stuck[0]!, t.shardCount)} at ${this.#link.where}; ${registered} worker(s) of ${stuck.length === 1 ? 'it' : 'them'} registered when the match began${
-          redisDown !== undefined ? `; Redis: ${redisDown}` : ''
-        }): no live worker is taking the jobs; start \`rollcall serve --shard ${stuck[0]}\`; no audience was written`,
-      ),
-    );
+    const queue = `${this.#ns}:${shardQueueName(stuck[0]!, t.shardCount)} at ${this.#link.where}`;
+    // Name the component that failed: Redis itself (down, or restarted and lost the queue), or the
+    // shard's workers.
+    const message =
+      redisDown !== undefined
+        ? `${shards} of ${t.shardCount} answered nothing for ${seconds(this.#timeoutMs)} because Redis failed: ${redisDown} (queue ${queue}); no audience was written; run the match again`
+        : `${shards} of ${t.shardCount} answered nothing for ${seconds(this.#timeoutMs)} (queue ${queue}; ${registered} worker(s) of ${stuck.length === 1 ? 'it' : 'them'} registered when the match began): no live worker is taking the jobs; start \`rollcall serve --shard ${stuck[0]}\`; no audience was written`;
+    this.#fail(new ClusterTimeoutError(stuck, message));
   }
 
   /**
