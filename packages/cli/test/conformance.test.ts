@@ -72,8 +72,8 @@ describe('conformance set', () => {
         expect({ key, value: report[key] }).toEqual({ key, value: expected[key] });
       }
       for (const key of ['matched', 'opted_out_dropped', 'audience'] as const) {
-        // A protected estimate: near the truth (the noise is clamped at 10 scales), inside its bounds.
-        expect(Math.abs(report[key] - expected[key])).toBeLessThanOrEqual(50);
+        // A protected estimate: near the truth (the noise is clamped at ±100), inside its bounds.
+        expect(Math.abs(report[key] - expected[key])).toBeLessThanOrEqual(100);
         expect(report[`${key}_lower`]).toBeLessThanOrEqual(report[key]);
         expect(report[`${key}_upper`]).toBeGreaterThanOrEqual(report[key]);
       }

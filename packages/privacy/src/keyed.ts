@@ -12,6 +12,13 @@ export function keyedUniform(secret: Uint8Array, ...parts: readonly string[]): n
   return uniformOf(mac.digest(), 0);
 }
 
+/** A short keyed id (16 hex digits) of the parts, for the ledger. */
+export function keyedId(secret: Uint8Array, ...parts: readonly string[]): string {
+  const mac = createHmac('sha256', secret);
+  for (const p of parts) mac.update(`${p.length}:${p}`);
+  return mac.digest('hex').slice(0, 16);
+}
+
 /** Two independent uniforms in (0, 1] from one HMAC (for a two-sided geometric draw). */
 function keyedPair(secret: Uint8Array, parts: readonly string[]): [number, number] {
   const mac = createHmac('sha256', secret);

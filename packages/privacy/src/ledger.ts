@@ -33,6 +33,8 @@ export interface LedgerEntry {
   adv: string;
   /** `fresh`: new estimates were drawn; `reused`: an earlier release was given again; `refused`. */
   kind: 'fresh' | 'reused' | 'refused';
+  /** Keyed id of the question (the upload's key set). */
+  q?: string;
   /** Sketch of the platform-side key set (base64), for fresh releases. */
   sketch?: string;
   /** The minimum audience the release was made under: only a release under the same one is reused. */

@@ -12,12 +12,12 @@
  * 3. **Floor.** The audience is withheld when its exact size is below the minimum moved by a secret
  *    offset (up to ±`floorJitter` of it) drawn per upload: "is anything released" stops being an
  *    exact threshold test.
- * 4. **Budget.** At most `maxFreshPerDay` fresh releases and `maxQueriesPerDay` answers per
- *    advertiser in any 24 hours; past that, a new question is refused (an earlier one is still
- *    answered from the ledger).
+ * 4. **Budget.** At most `maxQuestionsPerDay` different uploads and `maxQueriesPerDay` answers per
+ *    advertiser in any 24 hours; past that, a new upload is refused (one made before is still
+ *    answered). Refusal depends only on what the advertiser sent, never on the platform's data.
  */
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
-import { keyedDiscreteLaplace, keyedUniform } from './keyed.js';
+import { keyedDiscreteLaplace, keyedId, keyedUniform } from './keyed.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import { decodeSketch, encodeSketch, similarity, sketchOf, sketchSeeds } from './sketch.js';
 
@@ -30,8 +30,8 @@ export interface PrivacyPolicy {
   reuseTo: number;
   /** The floor's secret offset, as a share of the minimum audience (0.25: ±25%). */
   floorJitter: number;
-  /** Fresh releases an advertiser may get in any 24 hours. */
-  maxFreshPerDay: number;
+  /** Different uploads (distinct key sets) an advertiser may have answered in any 24 hours. */
+  maxQuestionsPerDay: number;
   /** Answers (fresh or reused) an advertiser may get in any 24 hours. */
   maxQueriesPerDay: number;
   /** How far back earlier releases are looked at for reuse, ms (default 30 days). */
@@ -40,18 +40,21 @@ export interface PrivacyPolicy {
 
 /** The defaults, with the figures behind them in docs/privacy.md. */
 export const DEFAULT_PRIVACY_POLICY: Readonly<PrivacyPolicy> = Object.freeze({
-  epsilon: 0.2,
-  reuseFrom: 0.92,
+  epsilon: 0.05,
+  reuseFrom: 0.85,
   reuseTo: 0.99,
   floorJitter: 0.25,
-  maxFreshPerDay: 100,
+  maxQuestionsPerDay: 60,
   maxQueriesPerDay: 1000,
   memoryMs: 30 * 24 * 3600 * 1000,
 });
 
 const DAY_MS = 24 * 3600 * 1000;
-/** The noise is clamped at this many scales (a tail of e^-10 ≈ 4.5e-5). */
-const CLAMP_SCALES = 10;
+/**
+ * The noise is clamped at this many scales (a tail of e^-5 ≈ 0.7%, our δ): at the default scale
+ * of 20 an estimate is never more than 100 off, 10% of an audience of 1,000.
+ */
+const CLAMP_SCALES = 5;
 /** The bounds hold the true value of a fresh release with this probability. */
 const BOUNDS_CONFIDENCE = 0.95;
 
@@ -94,7 +97,8 @@ export interface ReleaseDecision {
   reused_from: string | null;
   /** The floor after its secret offset. */
   floor: number;
-  fresh_releases_24h: number;
+  /** Different uploads answered in the last 24 hours, this one included. */
+  questions_24h: number;
   answers_24h: number;
   epsilon_per_count: number;
 }
@@ -143,7 +147,7 @@ export function privacyPolicy(p: Partial<PrivacyPolicy> = {}): PrivacyPolicy {
       throw new InvalidArgumentError(`privacy.${name}`, `must be a positive number, got ${String(v)}`);
     }
   };
-  for (const k of ['epsilon', 'maxFreshPerDay', 'maxQueriesPerDay', 'memoryMs'] as const) positive(k);
+  for (const k of ['epsilon', 'maxQuestionsPerDay', 'maxQueriesPerDay', 'memoryMs'] as const) positive(k);
   if (!(policy.reuseFrom > 0 && policy.reuseFrom <= policy.reuseTo && policy.reuseTo <= 1)) {
     throw new InvalidArgumentError('privacy.reuseFrom', 'needs 0 < reuseFrom ≤ reuseTo ≤ 1');
   }
@@ -168,10 +172,41 @@ export async function protect(
   type Outcome = { released: Released; decision: ReleaseDecision } | PrivacyBudgetError;
   const outcome = await input.ledger.transact<Outcome>(adv, since, ({ secret, entries }) => {
     const q = input.uploadFingerprint;
+    // The question's id in the ledger: keyed, so the ledger alone does not confirm a guessed list.
+    const qid = keyedId(secret, 'question', adv, q);
     const answered = entries.filter((e) => e.kind !== 'refused' && e.t > now - DAY_MS);
-    const fresh24 = answered.filter((e) => e.kind === 'fresh').length;
+    const questions24 = new Set(answered.map((e) => e.q)).size;
+    const askedBefore = entries.find(
+      (e) => e.kind !== 'refused' && e.q === qid && e.floor === input.minAudience,
+    );
     const threshold =
       policy.reuseFrom + (policy.reuseTo - policy.reuseFrom) * keyedUniform(secret, 'reuse', adv, q);
+    const floor = Math.max(
+      1,
+      input.minAudience +
+        Math.round((2 * keyedUniform(secret, 'floor', adv, q) - 1) * policy.floorJitter * input.minAudience),
+    );
+    // The budget is spent on questions (distinct uploads), whatever their answers: whether an upload
+    // is refused must depend only on what the advertiser sent, never on the platform's data (a
+    // refusal that came only when a fresh estimate was needed would tell that the set changed).
+    const overQueries = answered.length >= policy.maxQueriesPerDay;
+    const overQuestions = askedBefore === undefined && questions24 >= policy.maxQuestionsPerDay;
+    if (overQueries || overQuestions) {
+      const retryAt = new Date((answered[0]?.t ?? now) + DAY_MS);
+      const limit = overQueries
+        ? `${policy.maxQueriesPerDay} answers`
+        : `${policy.maxQuestionsPerDay} different uploads`;
+      return {
+        append: { t: now, adv, kind: 'refused', q: qid },
+        result: new PrivacyBudgetError(
+          adv,
+          retryAt,
+          `advertiser "${adv}" has had ${limit} in the last 24 hours, its privacy budget; nothing was released. ${
+            overQueries ? '' : 'An upload made before is still answered; '
+          }try again after ${retryAt.toISOString()}, or ask the operator about the limit`,
+        ),
+      };
+    }
     const sketch = sketchOf(input.matchedKeys, sketchSeeds(secret));
     let best: LedgerEntry | undefined;
     let bestSim = -1;
@@ -187,11 +222,6 @@ export async function protect(
       }
     }
     const reuse = best !== undefined && bestSim >= threshold;
-    const floor = Math.max(
-      1,
-      input.minAudience +
-        Math.round((2 * keyedUniform(secret, 'floor', adv, q) - 1) * policy.floorJitter * input.minAudience),
-    );
     const decision: ReleaseDecision = {
       advertiser: adv,
       ledger: input.ledger.where,
@@ -200,32 +230,13 @@ export async function protect(
       reuse_threshold: round(threshold, 4),
       reused_from: reuse ? new Date(best!.t).toISOString() : null,
       floor,
-      fresh_releases_24h: fresh24 + (reuse ? 0 : 1),
+      questions_24h: questions24 + (askedBefore === undefined ? 1 : 0),
       answers_24h: answered.length + 1,
       epsilon_per_count: policy.epsilon,
     };
-    const overQueries = answered.length >= policy.maxQueriesPerDay;
-    const overFresh = !reuse && fresh24 >= policy.maxFreshPerDay;
-    if (overQueries || overFresh) {
-      const window = overQueries ? answered : answered.filter((e) => e.kind === 'fresh');
-      const retryAt = new Date((window[0]?.t ?? now) + DAY_MS);
-      const limit = overQueries
-        ? `${policy.maxQueriesPerDay} answers`
-        : `${policy.maxFreshPerDay} new estimates`;
-      return {
-        append: { t: now, adv, kind: 'refused' },
-        result: new PrivacyBudgetError(
-          adv,
-          retryAt,
-          `advertiser "${adv}" has had ${limit} in the last 24 hours, its privacy budget; nothing was released. ${
-            overQueries ? '' : 'An upload much like an earlier one is still answered; '
-          }try again after ${retryAt.toISOString()}, or ask the operator about the limit`,
-        ),
-      };
-    }
     if (reuse) {
       return {
-        append: { t: now, adv, kind: 'reused' },
+        append: { t: now, adv, kind: 'reused', q: qid, floor: input.minAudience },
         result: { released: best!.release as Released, decision },
       };
     }
@@ -253,6 +264,7 @@ export async function protect(
         t: now,
         adv,
         kind: 'fresh',
+        q: qid,
         sketch: encodeSketch(sketch),
         floor: input.minAudience,
         release: released,
