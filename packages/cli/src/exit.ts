@@ -8,7 +8,7 @@ import {
   isRollcallError,
   RollcallError,
 } from '@rollcall/errors';
-import { redactPhone } from '@rollcall/phone';
+import { redactDigitRuns } from '@rollcall/phone';
 
 /** Exit codes of the CLI; scripts depend on them. */
 export const ExitCode = {
@@ -88,16 +88,16 @@ export function describeError(err: unknown): string {
 // C0 and C1 controls, DEL, and the bidi controls that can make a terminal line read otherwise
 // (CVE-2021-42574): a message quoting a file's bytes must not drive the terminal or span lines.
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-// A run of digits, with the separators phone numbers are written with, that may be a phone number
-// or a user id once it holds 8 digits or more. Sizes and limits in messages are shorter.
-const DIGIT_RUN = /\+?\d[\d \u00a0().\-/]*\d/g;
+// A run of digits (of any script) that may be a phone number or a user id once it holds 8 digits
+// or more. Sizes and limits in messages are shorter.
 const MIN_DIGITS_REDACTED = 8;
 
 /**
  * A message made safe to print: control characters escaped (`\x1b`), and (unless `redactDigits`
- * is false) every run of 8 or more digits, which may be a phone number or a user id that a deeper
- * layer quoted from a file, redacted with `redactPhone`. The leading `place` (the user's own file
- * name, line and column) is left alone.
+ * is false) every run of 8 or more digits of any script (ASCII, full-width, Arabic-Indic, …), which
+ * may be a phone number or a user id that a deeper layer quoted from a file, redacted by the phone
+ * package's one policy (`redactDigitRuns`, through `redactPhone`). The leading `place` (the user's
+ * own file name, line and column) is left alone.
  *
  * The layers below already redact what they quote; this is the last line of defence at the one
  * place the CLI prints errors, so that no message can carry a number into a log.
@@ -108,10 +108,6 @@ export function safeMessage(message: string, place?: string, redactDigits = true
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
   });
-  if (redactDigits) {
-    rest = rest.replace(DIGIT_RUN, (run) =>
-      run.replace(/\D/g, '').length >= MIN_DIGITS_REDACTED ? redactPhone(run) : run,
-    );
-  }
+  if (redactDigits) rest = redactDigitRuns(rest, MIN_DIGITS_REDACTED);
   return message.slice(0, keep) + rest;
 }

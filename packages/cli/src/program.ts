@@ -1,7 +1,8 @@
 import { ErrorCodes, isRollcallError } from '@rollcall/errors';
-import { removePendingTempFiles } from '@rollcall/files';
+import { committedUnder, removePendingTempFiles } from '@rollcall/files';
 import { Command, CommanderError, Option } from 'commander';
-import { runIndexBuild, runIndexInspect, runIndexOptout } from './commands/index-commands.js';
+import { type AudienceRefreshCommandOptions, runAudienceRefresh } from './commands/audience.js';
+import { runIndexBuild, runIndexInspect, runIndexOptout, runIndexUpdate } from './commands/index-commands.js';
 import { runShardedIndexBuild } from './commands/index-shards.js';
 import { type MatchCommandOptions, runMatch } from './commands/match.js';
 import { runServe, type ServeCommandOptions } from './commands/serve.js';
@@ -27,9 +28,12 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
       '--cluster-timeout <seconds>',
       'fail when a shard with work answers nothing for this long (default 30)',
     )
-    .requiredOption('--upload <file>', 'the advertiser upload CSV')
+    .requiredOption(
+      '--upload <file>',
+      'the advertiser upload: a CSV (plain or gzip), a FIFO, or - for standard input',
+    )
     .requiredOption('--country <cc>', 'ISO 3166-1 alpha-2 default country for national numbers, e.g. GB')
-    .requiredOption('--out <file>', 'audience file to write (not written if suppressed)')
+    .requiredOption('--out <file>', 'audience file to write, a regular file (not written if suppressed)')
     .option('--report <file>', 'write the match report as JSON')
     .option('--report-html <file>', 'write the match report as one self-contained HTML page')
     .option(
@@ -65,8 +69,9 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
   const index = program.command('index').description('build, update and inspect index files');
   index
     .command('build')
-    .description('build a binary index file from a phone,user_id,opted_out CSV')
-    .argument('<csv>', 'source CSV')
+    .description('build a binary index file from a phone,user_id,opted_out CSV, or from PostgreSQL')
+    .argument('<csv>', 'source CSV, or a postgresql:// URL (with --query; PG* variables fill the rest)')
+    .option('--query <sql>', 'with a postgresql:// source: SQL returning phone, user_id, opted_out')
     .requiredOption('-o, --out <file>', 'index file to write (with --shards: a prefix or a directory)')
     .option('--skip-invalid', 'skip and count bad rows instead of failing')
     .option('--with-sha256', 'add a SHA-256 section so pre-hashed uploads can match')
@@ -80,6 +85,17 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
         opts.shards !== undefined
           ? await runShardedIndexBuild(csv, opts, signal)
           : await runIndexBuild(csv, opts, signal);
+    });
+  index
+    .command('update')
+    .description('apply op,phone,user_id changes (add, delete, optout, optin) to a built index, atomically')
+    .argument('<file>', 'index file (or one shard file: every shard is updated)')
+    .argument('[changes]', 'CSV of op,phone,user_id rows, or a postgresql:// URL (with --query)')
+    .option('--query <sql>', 'with a postgresql:// URL: SQL returning op, phone, user_id')
+    .option('--skip-invalid', 'apply the valid rows and count the bad ones instead of refusing the set')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (file: string, changes: string | undefined, opts) => {
+      state.exitCode = await runIndexUpdate(file, changes, opts, signal);
     });
   index
     .command('optout')
@@ -97,6 +113,19 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
     .option('--json', 'print JSON')
     .action(async (file: string, opts) => {
       state.exitCode = await runIndexInspect(file, opts);
+    });
+  const audience = program.command('audience').description('keep audiences true as the index changes');
+  audience
+    .command('refresh')
+    .description('remove from audiences every user no longer eligible in the index (in place, atomically)')
+    .argument('<audience...>', 'audience files (one user id a line)')
+    .requiredOption('--index <file>', 'the built index file (or one shard file)')
+    .option('--out <file>', 'write the refreshed audience here instead of in place (one audience only)')
+    .option('--full', 'find the eligible users by a scan of the index, not from its eligibility log')
+    .option('--log-only', 'use the eligibility log, and fail rather than scan the index')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (files: string[], opts: AudienceRefreshCommandOptions) => {
+      state.exitCode = await runAudienceRefresh(files, opts, signal);
     });
   program
     .command('serve')
@@ -123,9 +152,18 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
   return program;
 }
 
+/** How long a stopped command may take to wind down before the CLI leaves anyway. */
+const STOP_GRACE_MS = 3000;
+
 /**
  * Runs the CLI with `argv` (as process.argv) and returns the exit code. Never throws: every
- * failure becomes one line on stderr and a code (0 ok, 1 internal, 2 bad input, 3 suppressed).
+ * failure becomes one line on stderr and a code (0 ok, 1 internal, 2 bad input, 3 suppressed,
+ * 130/143 stopped by SIGINT/SIGTERM before its outputs were committed).
+ *
+ * A signal aborts the command's AbortSignal. Commands commit their outputs with `commitAll`, which
+ * looks at that signal last thing before renaming: a stop asked for before that point leaves every
+ * output as it was and exits 130/143; one that comes after (the outputs are all in place) lets the
+ * command finish, exits with its code, and says so. A second signal leaves at once.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const controller = new AbortController();
@@ -133,15 +171,28 @@ export async function main(argv: readonly string[]): Promise<number> {
   /** The signal that stopped the run: its exit code is 128 + its number, whatever the command. */
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted) {
+      // Asked twice: leave now. Temp files go; committed outputs are complete either way.
+      removePendingTempFiles();
+      process.exit(signalExitCode(stoppedBy ?? sig));
+    }
     stoppedBy = sig;
-    process.stderr.write(`\nrollcall: ${sig}: stopping; partial outputs removed\n`);
+    const late = committedUnder(controller.signal);
+    process.stderr.write(
+      late
+        ? `\nrollcall: ${sig}: the outputs are already written in full; finishing\n`
+        : `\nrollcall: ${sig}: stopping\n`,
+    );
     controller.abort();
-    // If the job does not wind down promptly, remove temp files and leave anyway.
+    if (late) return;
+    // If the job does not wind down promptly, remove temp files and leave anyway (unless its
+    // outputs were committed meanwhile: then it is finishing, and its exit code is the truth).
     setTimeout(() => {
+      if (committedUnder(controller.signal)) return;
+      process.stderr.write(`rollcall: ${sig}: not stopped after ${STOP_GRACE_MS / 1000} s; leaving anyway\n`);
       removePendingTempFiles();
       process.exit(signalExitCode(sig));
-    }, 3000).unref();
+    }, STOP_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -163,6 +163,9 @@ describe('fuzz: one long-lived Matcher reads random uploads from files (volume)'
             upload,
             defaultCountry: 'GB',
             minAudience: 1,
+            // A ledger of its own per upload: hundreds of different uploads would spend one
+            // advertiser's privacy budget (this test is about counts, not the budget).
+            ledger: join(scratchDir('rollcall-fuzz-ledger-'), 'ledger.jsonl'),
             batchSize,
             rejects,
             ...(u.explicit ? { delimiter: u.delimiter } : {}),
@@ -271,6 +274,9 @@ function argsFor(dir: string, extra: string[]): string[] {
     '--threads',
     '1',
     '--quiet',
+    // A ledger of its own per run, outside `dir` (whose files the checks list).
+    '--ledger',
+    join(scratchDir('rollcall-fuzz-ledger-'), 'ledger.jsonl'),
     ...extra,
   ];
 }

@@ -28,6 +28,32 @@ export function rollcall(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The user a test runs the CLI as when it must not be root (root reads any file whatever its mode). */
+const NOBODY = 65534;
+
+/**
+ * How to run the CLI without privileges, for tests of permission errors: as is when not root; as
+ * root, as uid/gid 65534 (`nobody`) — but only when that user can reach the checkout and its
+ * `node_modules` (a clone inside a directory other users cannot read cannot be run by them), which
+ * is checked by running the CLI's `--help` as that user. Otherwise `skip` says why, for `ctx.skip`.
+ */
+export function unprivilegedRun(): { as: { uid?: number; gid?: number } } | { skip: string } {
+  if (process.getuid?.() !== 0) return { as: {} };
+  const as = { uid: NOBODY, gid: NOBODY };
+  const probe = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, '--help'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    ...as,
+  });
+  if (probe.error === undefined && probe.status === 0) return { as };
+  const why =
+    probe.error?.message ?? probe.stderr.split('\n').find((l) => l.trim() !== '') ?? `exit ${probe.status}`;
+  return {
+    skip: `user ${NOBODY} (nobody) cannot run the CLI from ${ROOT} (${why}): put the checkout where other users can read it to run this test`,
+  };
+}
+
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'rollcall-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -1,41 +1,19 @@
 /** The coordinator's pool of threads that normalise and place upload batches. */
 import { ErrorCodes, errorFromData, RollcallError } from '@rollcall/errors';
 import { resolveThreads } from '@rollcall/join';
-import { Piscina } from 'piscina';
+import { ThreadPool, threadEntry } from '@rollcall/threads';
 import { type PlaceTask, type PlaceTaskResult, type PlaceViews, placeViews } from './place-protocol.js';
-
-/**
- * Where the worker entry lives. From source (tests, `tsx`) it is `place-worker.ts` and the
- * threads need the TypeScript loader; from `dist` it is plain `place-worker.js`.
- */
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const filename = new URL(fromSource ? './place-worker.ts' : './place-worker.js', import.meta.url).href;
-  const execArgv = [...process.execArgv];
-  if (!fromSource) return { filename, execArgv };
-  // Worker threads inherit execArgv; a test runner's child process may not carry the loader.
-  if (!execArgv.some((a) => a === 'tsx' || a === '--import=tsx')) execArgv.push('--import', 'tsx');
-  if (!execArgv.some((a) => a.startsWith('--conditions') || a === '-C')) execArgv.push('--conditions=source');
-  return { filename, execArgv };
-}
 
 /** Threads that normalise cells and place keys on shards. Create once per coordinator; close at the end. */
 export class PlacePool {
   readonly threads: number;
-  readonly #pool: Piscina;
+  readonly #pool: ThreadPool;
   #closed = false;
 
   constructor(threads?: number) {
     this.threads = resolveThreads(threads);
-    const { filename, execArgv } = workerEntry();
-    this.#pool = new Piscina({
-      filename,
-      execArgv,
-      minThreads: this.threads,
-      maxThreads: this.threads,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
-    });
+    // The entry is `./place-worker.ts` from source, `./place-worker.js` from dist.
+    this.#pool = new ThreadPool(threadEntry(import.meta.url, './place-worker'), { threads: this.threads });
   }
 
   /** Normalises and places one batch. A coded error from a thread is rebuilt and thrown. */
@@ -43,7 +21,7 @@ export class PlacePool {
     if (this.#closed) throw new RollcallError(ErrorCodes.ABORTED, 'the coordinator is closed');
     let result: PlaceTaskResult;
     try {
-      result = (await this.#pool.run(task, signal ? { signal } : {})) as PlaceTaskResult;
+      result = (await this.#pool.run(task, signal)) as PlaceTaskResult;
     } catch (err) {
       if (signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
       throw new RollcallError(
@@ -58,10 +36,9 @@ export class PlacePool {
     return placeViews(result, task.cells.length);
   }
 
-  /** Stops the threads. Idempotent. */
+  /** Stops the threads, once each has loaded its entry (see @rollcall/threads). Idempotent. */
   async close(): Promise<void> {
-    if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.destroy();
+    await this.#pool.close();
   }
 }

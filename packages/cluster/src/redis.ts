@@ -36,25 +36,37 @@ export function checkRedisUrl(url: unknown, option = 'redis'): string {
 }
 
 /**
- * The URL with its password replaced by `***`, for messages and logs. A string that is not a URL
+ * The parts of a URL that may be a secret: its password and, when it has no password, its user
+ * name too (`redis://S3cr3t@host` is a password written in the user's slot; Redis has no way to
+ * tell, so neither do we).
+ */
+function secretsOf(u: URL): string[] {
+  return u.password !== '' ? [u.password] : u.username !== '' ? [u.username] : [];
+}
+
+/**
+ * The URL with its password replaced by `***` (and its user name, when there is no password: it
+ * may be the password written without the `:`), for messages and logs. A string that is not a URL
  * at all comes back as `***` when it holds an `@` (it may hold a password), else as is.
  */
 export function redactRedisUrl(url: string): string {
   const u = parse(url);
   if (u === undefined) return url.includes('@') ? REDACTED : url;
   if (u.password !== '') u.password = REDACTED;
+  else if (u.username !== '') u.username = REDACTED;
   return u.toString();
 }
 
 /**
- * `text` with every spelling of the URL's password (as written and percent-decoded) replaced by
- * `***`: for error messages that come from Redis or a driver and might echo it.
+ * `text` with every spelling of the URL's secrets (see {@link redactRedisUrl}; as written and
+ * percent-decoded) replaced by `***`: for error messages that come from Redis or a driver and
+ * might echo them.
  */
 export function scrubSecrets(text: string, url: string): string {
   const u = parse(url);
-  if (u === undefined || u.password === '') return text;
+  if (u === undefined) return text;
   let out = text;
-  for (const secret of new Set([u.password, safeDecode(u.password)])) {
+  for (const secret of new Set(secretsOf(u).flatMap((s) => [s, safeDecode(s)]))) {
     if (secret.length > 0) out = out.split(secret).join(REDACTED);
   }
   return out;
@@ -73,7 +85,12 @@ export interface RedisLink {
   readonly client: Redis;
   /** The URL with its password redacted. */
   readonly where: string;
-  /** The last connection error, if any since the last successful connect. */
+  /**
+   * What went wrong with Redis itself, for messages that would otherwise blame someone else: the
+   * last connection error since the last successful connect, or else, once Redis has restarted
+   * while this link was open (its run id changed: what it held in memory, queued jobs and worker
+   * registrations, may be gone), a sentence saying when. Undefined while Redis has been sound.
+   */
   lastError(): string | undefined;
   /** {@link scrubSecrets} for this connection's URL. */
   scrub(text: string): string;
@@ -86,6 +103,9 @@ export interface RedisLink {
  */
 export function openRedis(url: string, name: string): RedisLink {
   let lastError: string | undefined;
+  /** The run id of the Redis server first connected to; another one later means it restarted. */
+  let runId: string | undefined;
+  let restart: string | undefined;
   const client = new Redis(url, {
     maxRetriesPerRequest: null,
     connectionName: name,
@@ -98,11 +118,24 @@ export function openRedis(url: string, name: string): RedisLink {
   });
   client.on('ready', () => {
     lastError = undefined;
+    // A reconnect after a network blip finds the same server; after a restart, another run id.
+    // Best effort: a server that refuses INFO simply tells us nothing.
+    client.info('server').then(
+      (info) => {
+        const id = /^run_id:(\S+)/m.exec(info)?.[1];
+        if (id === undefined) return;
+        if (runId !== undefined && id !== runId) {
+          restart = `Redis restarted at ${new Date().toISOString()} (its run id changed), so what it held before (queued jobs, worker registrations) may be gone`;
+        }
+        runId = id;
+      },
+      () => {},
+    );
   });
   return {
     client,
     where: redactRedisUrl(url),
-    lastError: () => lastError,
+    lastError: () => lastError ?? restart,
     scrub: (text) => scrubSecrets(text, url),
   };
 }

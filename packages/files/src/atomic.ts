@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileErrorFrom } from '@rollcall/errors';
+import { checkOutputPath } from './paths.js';
 
 /** Temp files not yet committed, removed if the process is told to stop. */
 const pending = new Set<string>();
@@ -25,8 +26,12 @@ export function removePendingTempFiles(): void {
 
 /**
  * An output file written beside its target under a temporary name and renamed into place
- * on {@link AtomicFile.commit}. A reader never sees a half-written file: until the rename the
- * target keeps its old content (or does not exist).
+ * on {@link AtomicFile.commit} (or, with others, by {@link commitAll}). A reader never sees a
+ * half-written file: until the rename the target keeps its old content (or does not exist).
+ *
+ * The constructor checks the target first (see {@link checkOutputPath}): a directory, a device, a
+ * FIFO, a socket or `-` is refused with `ERR_IO` before anything is created, and creating the temp
+ * file proves the directory writable, so a bad output path fails before any work.
  */
 export class AtomicFile {
   /** The final path. */
@@ -37,6 +42,7 @@ export class AtomicFile {
   #done = false;
 
   constructor(target: string) {
+    checkOutputPath(target);
     this.target = target;
     // Same directory as the target: rename(2) is only atomic within one file system.
     this.tempPath = join(
@@ -65,6 +71,36 @@ export class AtomicFile {
       this.abort();
       throw fileErrorFrom(this.target, err, 'write output file');
     }
+  }
+
+  /** True once committed or aborted. */
+  get settled(): boolean {
+    return this.#done;
+  }
+
+  /** Flushes to disk and closes, without renaming (the first step of a commit). Idempotent. */
+  flush(): void {
+    if (this.#done) throw fileErrorFrom(this.target, new Error('already closed'), 'write output file');
+    if (this.#fd === undefined) return;
+    try {
+      fsyncSync(this.#fd);
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    } catch (err) {
+      this.abort();
+      throw fileErrorFrom(this.target, err, 'write output file');
+    }
+  }
+
+  /**
+   * Renames a flushed file into place and marks it committed; throws the raw system error and
+   * leaves the temp file for the caller to abort (for {@link commitAll}'s roll-back).
+   * @internal
+   */
+  renameIntoPlace(): void {
+    renameSync(this.tempPath, this.target);
+    pending.delete(this.tempPath);
+    this.#done = true;
   }
 
   /** Flushes to disk and renames into place. Returns the target path. */

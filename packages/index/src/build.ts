@@ -14,7 +14,7 @@ import {
   InvalidArgumentError,
   RollcallError,
 } from '@rollcall/errors';
-import { AtomicFile } from '@rollcall/files';
+import { AtomicFile, commitAll } from '@rollcall/files';
 import { keyToE164, type PhoneKey, parseE164Strict, phoneMetadataInfo, redactPhone } from '@rollcall/phone';
 import { checksumRange } from './checksum.js';
 import {
@@ -38,12 +38,15 @@ import {
   TABLE_OFFSET,
   TWO_POW_32,
 } from './layout.js';
+import { withIndexLock } from './lock.js';
 import { readerOfImage } from './reader.js';
 import { fillSha256Section } from './sha256-section.js';
 import { PLAIN_ROW_MAX_BYTES, PlainRow, readPlainRow } from './source-row.js';
 import { capacityFor, findSlotFrom, writeSlot } from './table.js';
 import type { IndexReader } from './types.js';
 import { readUserIdHalves } from './user-id.js';
+import { settleUserFlags } from './user-optouts.js';
+import { UserIdSet } from './user-set.js';
 import { defaultValidityThreads, ValidityCounter } from './validity.js';
 
 /** Columns of the source CSV, in order. */
@@ -144,8 +147,13 @@ export interface BuildReport {
   skippedRows: number;
   /** Entries that are E.164 but not a valid range under the metadata: kept, but no upload can match them. */
   neverMatchable: number;
-  /** Entries opted out. */
+  /**
+   * Entries (numbers) opted out: every number of every user opted out on any of their numbers,
+   * not only the numbers whose rows said so (an opt-out is the person's). The header's count.
+   */
   optedOut: number;
+  /** Users opted out: users with at least one row of this build's source marked opted out. */
+  optedOutUsers: number;
   /** Slots of the table. */
   capacity: number;
   /** entries / capacity. */
@@ -259,7 +267,10 @@ class ImageBuilder {
   readonly image: SharedArrayBuffer;
   readonly table: Uint32Array;
   entries = 0;
+  /** See {@link BuildReport.optedOut}: set by {@link finish}. */
   optedOut = 0;
+  /** Users of the entries placed with their opted-out flag set. */
+  readonly optedOutUsers = new UserIdSet();
   /** See {@link BuildReport.validityThreads}. */
   readonly validityThreads: number;
   readonly #maxEntries: number;
@@ -316,7 +327,8 @@ class ImageBuilder {
     }
     writeSlot(this.table, -1 - found, lo, hi, userLo, userHi, optedOut);
     this.entries++;
-    if (optedOut) this.optedOut++;
+    // Only placed rows count: a duplicate skipped by --skip-invalid opts no one out.
+    if (optedOut) this.optedOutUsers.add(userLo, userHi);
     this.#validity.add(key);
     return -1;
   }
@@ -327,11 +339,18 @@ class ImageBuilder {
   }
 
   /**
-   * Adds the SHA-256 section, writes the header and both checksums. Returns the image (possibly
-   * longer than the file when rows were skipped: only its first `raw.fileBytes` count).
+   * Marks every entry of every opted-out user opted out (the users of this build's opted-out rows,
+   * and `alsoOptedOut`: a sharded build's users opted out in any shard), adds the SHA-256 section,
+   * writes the header and both checksums. Returns the image (possibly longer than the file when
+   * rows were skipped: only its first `raw.fileBytes` count).
    */
-  async finish(): Promise<{ image: SharedArrayBuffer; raw: RawHeader }> {
+  async finish(alsoOptedOut?: UserIdSet): Promise<{ image: SharedArrayBuffer; raw: RawHeader }> {
     const o = this.#opts;
+    // One pass over the table, after every row is in: a user's numbers may be on any rows.
+    const outSets = alsoOptedOut === undefined ? [this.optedOutUsers] : [this.optedOutUsers, alsoOptedOut];
+    this.optedOut = outSets.some((set) => set.size > 0)
+      ? settleUserFlags(this.table, this.capacity, outSets).optedOut
+      : 0;
     const g = imageGeometry(this.capacity, this.entries, o.withSha256);
     if (o.withSha256) fillSha256Section(this.image, this.table, this.capacity, this.entries, g.sha256Offset);
     const neverMatchable = await this.#validity.total();
@@ -362,6 +381,7 @@ function makeReport(
   rows: number,
   skipped: Record<SourceRowProblem, number>,
   raw: RawHeader,
+  optedOutUsers: number,
   validityThreads: number,
   started: number,
 ): BuildReport {
@@ -373,6 +393,7 @@ function makeReport(
     skippedRows: Object.values(skipped).reduce((a, b) => a + b, 0),
     neverMatchable: raw.neverMatchable,
     optedOut: raw.optedOut,
+    optedOutUsers,
     capacity: raw.capacity,
     loadFactor: raw.entries / raw.capacity,
     tableBytes: raw.tableBytes,
@@ -438,11 +459,24 @@ async function firstLineOf(csvPath: string, key: PhoneKey, before: number): Prom
   return before;
 }
 
-/** Builds the image of a source CSV; the caller saves or wraps it. */
+/** What {@link buildImageFromCsv} built. */
+interface BuiltImage {
+  image: SharedArrayBuffer;
+  raw: RawHeader;
+  report: BuildReport;
+  /** Users of the opted-out rows placed (a sharded build gathers them across shards). */
+  optedOutUsers: UserIdSet;
+}
+
+/**
+ * Builds the image of a source CSV; the caller saves or wraps it. Entries of users in
+ * `alsoOptedOut` are marked opted out too (see {@link ImageBuilder.finish}).
+ */
 async function buildImageFromCsv(
   csvPath: string,
   options: BuildOptions | undefined,
-): Promise<{ image: SharedArrayBuffer; raw: RawHeader; report: BuildReport }> {
+  alsoOptedOut?: UserIdSet,
+): Promise<BuiltImage> {
   const started = performance.now();
   const o = resolveOptions(options);
   if (typeof csvPath !== 'string' || csvPath === '')
@@ -455,9 +489,15 @@ async function buildImageFromCsv(
     builder = new ImageBuilder(Math.max(0, lines - 1), o, csvPath);
     const { rows, skipped } = await readSourceRows(csvPath, chunks, builder, o);
     throwIfAborted(o.signal);
-    const { image, raw } = await builder.finish();
+    const { image, raw } = await builder.finish(alsoOptedOut);
     o.onProgress?.({ rows, bytesRead: chunks.totalBytes, totalBytes: chunks.totalBytes });
-    return { image, raw, report: makeReport(csvPath, rows, skipped, raw, builder.validityThreads, started) };
+    const users = builder.optedOutUsers;
+    return {
+      image,
+      raw,
+      report: makeReport(csvPath, rows, skipped, raw, users.size, builder.validityThreads, started),
+      optedOutUsers: users,
+    };
   } finally {
     await chunks.close();
     await builder?.close();
@@ -700,7 +740,15 @@ export async function buildIndexFromRows(
       }
     }
     const { image, raw } = await builder.finish();
-    const report = makeReport(ROWS_SOURCE, list.length, skipped, raw, builder.validityThreads, started);
+    const report = makeReport(
+      ROWS_SOURCE,
+      list.length,
+      skipped,
+      raw,
+      builder.optedOutUsers.size,
+      builder.validityThreads,
+      started,
+    );
     return { reader: readerOfImage(exactImage(image, raw.fileBytes), raw), report };
   } finally {
     await builder.close();
@@ -736,6 +784,23 @@ export async function writeIndexFile(
   outPath: string,
   options?: BuildOptions,
 ): Promise<BuildReport> {
+  return (await writeIndexFileMarking(csvPath, outPath, options, undefined, true)).report;
+}
+
+/**
+ * {@link writeIndexFile}, marking the entries of users in `alsoOptedOut` opted out too (the
+ * sharded build: users opted out in other shards). With `lockOutput`, the rename into place holds
+ * the output's update lock (lock.ts): it waits for an `index optout` running on the same file,
+ * which would otherwise rename the old index (plus its changes) over the new one when it ends.
+ * Returns the report and the users of this file's own opted-out rows.
+ */
+export async function writeIndexFileMarking(
+  csvPath: string,
+  outPath: string,
+  options: BuildOptions | undefined,
+  alsoOptedOut?: UserIdSet,
+  lockOutput = false,
+): Promise<{ report: BuildReport; optedOutUsers: UserIdSet }> {
   if (typeof outPath !== 'string' || outPath === '')
     throw new InvalidArgumentError('outPath', 'must be a file path');
   resolveOptions(options);
@@ -743,10 +808,15 @@ export async function writeIndexFile(
   // Opened first so an output path that cannot be written fails before a long build.
   const out = new AtomicFile(outPath);
   try {
-    const { image, raw, report } = await buildImageFromCsv(csvPath, options);
+    const { image, raw, report, optedOutUsers } = await buildImageFromCsv(csvPath, options, alsoOptedOut);
     writeImage(out, image, raw.fileBytes);
-    out.commit();
-    return { ...report, output: outPath, durationMs: performance.now() - started };
+    // Renamed only if no stop was asked for, even one that came while the image was being written.
+    const commit = () => commitAll([out], { signal: options?.signal });
+    await (lockOutput ? withIndexLock(outPath, commit, { signal: options?.signal }) : commit());
+    return {
+      report: { ...report, output: outPath, durationMs: performance.now() - started },
+      optedOutUsers,
+    };
   } catch (err) {
     out.abort();
     throw err;

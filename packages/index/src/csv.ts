@@ -17,6 +17,7 @@
  */
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { FileError, fileErrorFrom, InputError } from '@rollcall/errors';
+import { redactIfNumeric } from '@rollcall/phone';
 
 /** One CSV record and the physical line it starts on. */
 export interface CsvRecord {
@@ -380,7 +381,8 @@ export function checkHeader(file: string, record: CsvRecord | undefined, expecte
     if (cells[i] !== expected[i]) {
       throw new InputError(
         { file, line: record.line, column: i + 1 },
-        `wrong header: expected "${want}", got "${record.cells.join(',')}"`,
+        // A file without its header has a data row there: its phone and user id are not shown.
+        `wrong header: expected "${want}", got "${record.cells.map((c) => redactIfNumeric(c)).join(',')}"`,
       );
     }
   }

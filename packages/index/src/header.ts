@@ -2,7 +2,7 @@
  * Reading, writing and checking the 256-byte header. Offsets come from layout.ts only.
  */
 import { IndexCorruptError } from '@rollcall/errors';
-import { headerChecksum } from './checksum.js';
+import { checksumRange, headerChecksum } from './checksum.js';
 import {
   FLAGS,
   FORMAT_VERSION,
@@ -30,6 +30,8 @@ export interface RawHeader extends IndexHeader {
   sha256Offset: number;
   payloadChecksumValue: bigint;
   headerChecksumValue: bigint;
+  /** See {@link HEADER.LOG_BYTES}. */
+  logBytes: number;
 }
 
 /** What a writer sets; offsets, sizes and checksums are derived. */
@@ -46,6 +48,10 @@ export interface HeaderInput {
   shard: number;
   shardCount: number;
   hasSha256: boolean;
+  /** See {@link HEADER.GENERATION}. Default 0 (a new build). */
+  generation?: number;
+  /** See {@link HEADER.LOG_BYTES}. Default 0. */
+  logBytes?: number;
 }
 
 /** Sizes and offsets of an image with `capacity` slots and `entries` entries. */
@@ -116,6 +122,8 @@ export function writeHeaderFields(header: Uint8Array, input: HeaderInput): Retur
   u64(HEADER.SHA256_OFFSET, g.sha256Offset);
   u64(HEADER.SHA256_BYTES, g.sha256Bytes);
   u64(HEADER.FILE_BYTES, g.fileBytes);
+  u64(HEADER.GENERATION, input.generation ?? 0);
+  u64(HEADER.LOG_BYTES, input.logBytes ?? 0);
   writeAscii(header, HEADER.METADATA_VERSION, METADATA_VERSION_BYTES, input.metadataVersion);
   writeAscii(header, HEADER.METADATA_SET, METADATA_SET_BYTES, input.metadataSet);
   return g;
@@ -133,6 +141,21 @@ export function writeOptOutFields(header: Uint8Array, optedOut: number, updatedA
   const v = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
   v.setBigUint64(HEADER.OPTED_OUT, BigInt(optedOut), true);
   v.setBigUint64(HEADER.UPDATED_AT, BigInt(updatedAt), true);
+}
+
+/**
+ * Stores a new opted-out count and update time in the header of `image` (a whole image of
+ * `fileBytes` bytes whose table was changed) and seals it again: payload checksum, then header.
+ */
+export async function resealOptOuts(
+  image: SharedArrayBuffer,
+  fileBytes: number,
+  optedOut: number,
+  updatedAt: number,
+): Promise<void> {
+  const header = new Uint8Array(image, 0, HEADER_BYTES);
+  writeOptOutFields(header, optedOut, updatedAt);
+  await sealHeader(header, await checksumRange(image, HEADER_BYTES, fileBytes));
 }
 
 /**
@@ -157,9 +180,12 @@ export function decodeHeader(bytes: Uint8Array, file: string): RawHeader {
   const v = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const version = v.getUint32(HEADER.FORMAT_VERSION, true);
   if (version !== FORMAT_VERSION) {
+    // Version 1 kept opt-outs per number (see FORMAT_VERSION): reading it would put users opted
+    // out on another number into audiences, so it is refused like any other version.
+    const why = version === 1 ? ' (version 1 applied an opt-out to one number, not to its user)' : '';
     throw new IndexCorruptError(
       file,
-      `format version ${version}, but this rollcall reads version ${FORMAT_VERSION}: rebuild the index`,
+      `format version ${version}, but this rollcall reads version ${FORMAT_VERSION}${why}: rebuild the index`,
     );
   }
   // u64 fields beyond 2^53 cannot be sizes of a real file; NaN makes every later check fail.
@@ -190,6 +216,8 @@ export function decodeHeader(bytes: Uint8Array, file: string): RawHeader {
     sha256Offset: u64(HEADER.SHA256_OFFSET),
     sha256Bytes: u64(HEADER.SHA256_BYTES),
     fileBytes: u64(HEADER.FILE_BYTES),
+    generation: u64(HEADER.GENERATION),
+    logBytes: u64(HEADER.LOG_BYTES),
     metadataVersion: readAscii(bytes, HEADER.METADATA_VERSION, METADATA_VERSION_BYTES),
     metadataSet: readAscii(bytes, HEADER.METADATA_SET, METADATA_SET_BYTES),
     payloadChecksumValue,
@@ -224,6 +252,8 @@ export function headerProblems(h: RawHeader): string[] {
     ['build time', h.builtAt],
     ['update time', h.updatedAt],
     ['file size', h.fileBytes],
+    ['generation', h.generation],
+    ['eligibility log size', h.logBytes],
   ] as const) {
     if (!whole(n)) p.push(`${name} is out of range`);
   }
@@ -275,6 +305,7 @@ export function publicHeader(raw: RawHeader): IndexHeader {
     shardCount: raw.shardCount,
     hasSha256: raw.hasSha256,
     fileBytes: raw.fileBytes,
+    generation: raw.generation,
     tableBytes: raw.tableBytes,
     sha256Bytes: raw.sha256Bytes,
     payloadChecksum: raw.payloadChecksum,

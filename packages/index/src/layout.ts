@@ -19,8 +19,14 @@ import { ErrorCodes, RollcallError } from '@rollcall/errors';
  */
 export const MAGIC: Readonly<Uint8Array> = Uint8Array.of(0x89, 0x52, 0x43, 0x49, 0x44, 0x58, 0x0d, 0x0a);
 
-/** Version of the layout below. A reader refuses any other: the index is rebuilt, never guessed at. */
-export const FORMAT_VERSION = 1;
+/**
+ * Version of the layout below. A reader refuses any other: the index is rebuilt, never guessed at.
+ * Version 2 (issue 16): an opt-out is the person's. Bit 31 of a slot's KEY_HI_FLAGS word became
+ * the USER's opted-out flag (set on every number of a user who opted out on any one), and bit 30
+ * the number's own flag from the source. A version 1 file holds only per-number flags, so a user
+ * opted out on one number matched on another: it is refused, not read, and must be rebuilt.
+ */
+export const FORMAT_VERSION = 2;
 
 /**
  * Header size. A multiple of 64, so the table that follows starts on a cache-line boundary and no
@@ -52,7 +58,11 @@ export const HEADER = {
   ENTRIES: 40,
   /** u64, slots in the table. */
   CAPACITY: 48,
-  /** u64, entries whose opted-out bit is set. */
+  /**
+   * u64, ENTRIES (numbers, not users) whose user-opted-out bit ({@link OPTED_OUT_BIT}) is set:
+   * every number of every user who opted out on any of their numbers, i.e. the numbers that can
+   * add no one to an audience.
+   */
   OPTED_OUT: 56,
   /** u64, entries that are E.164 but not a valid range under the metadata. */
   NEVER_MATCHABLE: 64,
@@ -76,7 +86,19 @@ export const HEADER = {
   METADATA_VERSION: 136,
   /** {@link METADATA_SET_BYTES} of ASCII, NUL-padded: the metadata set (`max`). */
   METADATA_SET: 168,
-  // Bytes 184 … 247 are reserved and written as zeros (the header checksum covers them).
+  /**
+   * u64, the index's generation: 0 when built, one more after every `index update` (or
+   * `index optout`) that changed it. Bytes 184 … 199 were reserved (zeros) in the first files of
+   * version 2, which therefore read as generation 0 with an empty eligibility log: no version bump.
+   */
+  GENERATION: 184,
+  /**
+   * u64, bytes of the eligibility log (`<index>.eligibility.log`, see eligibility-log.ts) that
+   * belong to this generation: a reader reads the log only up to here, so records an update
+   * appended before it was cut short (its index never renamed into place) are never read.
+   */
+  LOG_BYTES: 192,
+  // Bytes 200 … 247 are reserved and written as zeros (the header checksum covers them).
   /**
    * u64, xxh64 (seed 0) of header bytes [0, HEADER_CHECKSUM). Last, so it covers every other
    * field, the payload checksum included: a valid header vouches for the payload's checksum.
@@ -115,9 +137,10 @@ export const SLOT = {
   /** Key bits 0 … 31. */
   KEY_LO: 0,
   /**
-   * Key bits 32 … 49 in bits 0 … 17, the opted-out flag in bit 31, bits 18 … 30 zero. A key has
-   * at most 15 decimal digits, < 10^15 < 2^50, so its top half needs 18 bits and the flag rides
-   * in the spare ones instead of costing a byte (and alignment) of its own.
+   * Key bits 32 … 49 in bits 0 … 17, the user's opted-out flag in bit 31, the number's own
+   * opted-out flag in bit 30, bits 18 … 29 zero. A key has at most 15 decimal digits,
+   * < 10^15 < 2^50, so its top half needs 18 bits and the flags ride in the spare ones instead of
+   * costing a byte (and alignment) of their own.
    */
   KEY_HI_FLAGS: 1,
   /** User id bits 0 … 31. */
@@ -128,10 +151,23 @@ export const SLOT = {
 
 /** Mask of the key bits in the KEY_HI_FLAGS word. */
 export const KEY_HI_MASK = 0x3ffff;
-/** The opted-out bit of the KEY_HI_FLAGS word. */
+/**
+ * The USER's opted-out bit of the KEY_HI_FLAGS word: set on every entry of a user any of whose
+ * numbers is opted out (its {@link NUMBER_OPTED_OUT_BIT} is set), wherever in the index (in
+ * whichever shard) that number sits. The one bit probes read: the join never has to know a user's
+ * other numbers. The top bit, so a probe tests it as `word >= OPTED_OUT_BIT`.
+ */
 export const OPTED_OUT_BIT = 0x80000000;
-/** Bits 18 … 30 of the KEY_HI_FLAGS word: always zero in a sound file. */
-export const KEY_HI_RESERVED_MASK = 0x7ffc0000;
+/**
+ * The NUMBER's own opted-out bit of the KEY_HI_FLAGS word: what the source row or the last
+ * `index optout` row said about this number. Kept apart from {@link OPTED_OUT_BIT} so that opting
+ * one number back in can recompute its user's flag from the user's other numbers (a user stays
+ * out while any of them is opted out). Invariant: for every user, OPTED_OUT_BIT is set on all of
+ * their entries exactly when this bit is set on at least one.
+ */
+export const NUMBER_OPTED_OUT_BIT = 0x40000000;
+/** Bits 18 … 29 of the KEY_HI_FLAGS word: always zero in a sound file. */
+export const KEY_HI_RESERVED_MASK = 0x3ffc0000;
 /** 2^32, to split a key (< 2^50, an exact float64) into its two words without BigInt. */
 export const TWO_POW_32 = 4294967296;
 

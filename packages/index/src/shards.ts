@@ -22,6 +22,7 @@ import {
   InvalidArgumentError,
   RollcallError,
 } from '@rollcall/errors';
+import { AtomicFile } from '@rollcall/files';
 import { keyToE164, type PhoneKey, parseE164Strict, redactPhone } from '@rollcall/phone';
 import {
   type BuildOptions,
@@ -31,11 +32,18 @@ import {
   DuplicatePhoneError,
   SOURCE_COLUMNS,
   type SourceRowProblem,
-  writeIndexFile,
+  writeImage,
+  writeIndexFileMarking,
 } from './build.js';
 import { checkHeader, csvRecords, parseOptedOut } from './csv.js';
+import { resealOptOuts } from './header.js';
 import { keyHash } from './key-hash.js';
+import { SLOT_WORDS } from './layout.js';
+import { loadImage } from './load.js';
+import { withIndexLock } from './lock.js';
 import { readUserIdHalves } from './user-id.js';
+import { settleUserFlags } from './user-optouts.js';
+import { UserIdSet } from './user-set.js';
 
 /** Most shards an index may be split into (queue names and file names stay short). */
 export const MAX_SHARDS = 4096;
@@ -94,7 +102,10 @@ export interface ShardedBuildReport {
   entries: number;
   skipped: Record<SourceRowProblem, number>;
   skippedRows: number;
+  /** Entries opted out in all shards: every number of every opted-out user (see `BuildReport.optedOut`). */
   optedOut: number;
+  /** Users opted out: users with at least one entry marked opted out in the source. */
+  optedOutUsers: number;
   neverMatchable: number;
   /** Bytes of all shard files together. */
   fileBytes: number;
@@ -252,6 +263,28 @@ async function restate(
 }
 
 /**
+ * Sets the user's opted-out bit of every entry of a built shard file to `optedOutUsers.has(user)`
+ * and rewrites the file if that changed anything; returns the file's opted-out count.
+ */
+async function settleShardFile(path: string, optedOutUsers: UserIdSet): Promise<number> {
+  // Just written by this build: its checksum is recomputed below anyway.
+  const { image, raw } = await loadImage(path, false);
+  const table = new Uint32Array(image, raw.tableOffset, raw.capacity * SLOT_WORDS);
+  const { optedOut, changed } = settleUserFlags(table, raw.capacity, [optedOutUsers]);
+  if (changed === 0) return raw.optedOut;
+  await resealOptOuts(image, raw.fileBytes, optedOut, raw.updatedAt);
+  const out = new AtomicFile(path);
+  try {
+    writeImage(out, image, raw.fileBytes);
+    out.commit();
+  } catch (err) {
+    out.abort();
+    throw err;
+  }
+  return optedOut;
+}
+
+/**
  * Builds an index split into `shardCount` shard files from a `phone,user_id,opted_out` CSV
  * (`rollcall index build <csv> -o <out> --shards S`). Every row goes to shard
  * {@link shardOfKey}(key, hashSeed, S); each file is an ordinary index file whose header records
@@ -261,7 +294,14 @@ async function restate(
  * time. Files are named by {@link shardFilePaths}; they are renamed into place only when every
  * shard is built: on any error none is written and existing files are untouched. In strict mode a
  * duplicate phone is reported at its source lines (the first duplicate of the first shard that
- * has one, which need not be the file's first). Returns the report.
+ * has one, which need not be the file's first).
+ *
+ * An opt-out is the person's: a user's numbers may route to different shards, so the routing pass
+ * gathers the users of every opted-out row and each shard marks all entries of those users opted
+ * out (memory: about 11 to 23 bytes per opted-out user, for the whole build). With `skipInvalid`,
+ * a row skipped as a duplicate phone opts no one out, as in an unsharded build: when such rows
+ * were the only opted-out rows of some user, the shard files are settled once more against the
+ * users of the rows actually placed. Returns the report.
  */
 export async function writeShardedIndexFiles(
   csvPath: string,
@@ -298,6 +338,8 @@ export async function writeShardedIndexFiles(
   try {
     const csvs: ShardCsv[] = [];
     const skipped = noProblems();
+    /** Users of the routed rows marked opted out (exact unless a duplicate is skipped later). */
+    const optedOutRows = new UserIdSet();
     let rows = 0;
     try {
       for (let i = 0; i < shardCount; i++) csvs.push(new ShardCsv(join(temp, `in-${i}.csv`)));
@@ -321,6 +363,7 @@ export async function writeShardedIndexFiles(
           skipped[r.problem]++;
           continue;
         }
+        if (r.optedOut) optedOutRows.add(halves[0]!, halves[1]!);
         // Written in a canonical spelling: every cell was just checked, none needs quoting.
         csvs[shardOfKey(r.key, seed, shardCount)]!.add(
           `${keyToE164(r.key)},${rec.cells[1]!},${r.optedOut}\n`,
@@ -331,23 +374,53 @@ export async function writeShardedIndexFiles(
       for (const csv of csvs) csv.close();
     }
     const shards: BuildReport[] = [];
+    // Users of the opted-out rows each shard placed: only needed when rows can be skipped.
+    const placedOptedOut = common.skipInvalid ? new UserIdSet() : undefined;
     for (let i = 0; i < shardCount; i++) {
       if (common.signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'index build aborted');
       const tempCsv = csvs[i]!.path;
       try {
-        shards.push(await writeIndexFile(tempCsv, join(temp, `out-${i}.idx`), shardOptions(i)));
+        const built = await writeIndexFileMarking(
+          tempCsv,
+          join(temp, `out-${i}.idx`),
+          shardOptions(i),
+          optedOutRows,
+        );
+        shards.push(built.report);
+        if (placedOptedOut !== undefined) {
+          built.optedOutUsers.forEach((lo, hi) => {
+            placedOptedOut.add(lo, hi);
+          });
+        }
       } catch (err) {
         throw await restate(err, tempCsv, csvPath, i, seed, shardCount);
       }
       rmSync(tempCsv, { force: true });
     }
-    for (let i = 0; i < shardCount; i++) {
-      try {
-        renameSync(join(temp, `out-${i}.idx`), files[i]!);
-      } catch (err) {
-        throw fileErrorFrom(files[i]!, err, 'write the shard file');
+    // Without skipping, every routed row was placed (or the build failed): the sets are equal.
+    // Placed ⊆ routed, so equal sizes mean equal sets.
+    let optedOutUsers = optedOutRows.size;
+    if (placedOptedOut !== undefined && placedOptedOut.size < optedOutRows.size) {
+      optedOutUsers = placedOptedOut.size;
+      for (let i = 0; i < shardCount; i++) {
+        const optedOut = await settleShardFile(join(temp, `out-${i}.idx`), placedOptedOut);
+        shards[i] = { ...shards[i]!, optedOut };
       }
     }
+    // Under the shards' update locks: an `index optout` running on the old files ends first.
+    await withIndexLock(
+      files,
+      async () => {
+        for (let i = 0; i < shardCount; i++) {
+          try {
+            renameSync(join(temp, `out-${i}.idx`), files[i]!);
+          } catch (err) {
+            throw fileErrorFrom(files[i]!, err, 'write the shard file');
+          }
+        }
+      },
+      common.signal ? { signal: common.signal } : {},
+    );
     for (const s of shards) skipped.DUPLICATE_PHONE += s.skipped.DUPLICATE_PHONE;
     const sum = (f: (r: BuildReport) => number) => shards.reduce((a, r) => a + f(r), 0);
     return {
@@ -359,6 +432,7 @@ export async function writeShardedIndexFiles(
       skipped,
       skippedRows: Object.values(skipped).reduce((a, b) => a + b, 0),
       optedOut: sum((r) => r.optedOut),
+      optedOutUsers,
       neverMatchable: sum((r) => r.neverMatchable),
       fileBytes: sum((r) => r.fileBytes),
       largestFileBytes: Math.max(...shards.map((r) => r.fileBytes)),

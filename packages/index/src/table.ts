@@ -3,7 +3,15 @@
  * builder, the reader and the opt-out update, so all three walk the same probe sequence.
  */
 import { keyHashOfHalves, slotOf } from './key-hash.js';
-import { KEY_HI_MASK, LOAD_DENOMINATOR, LOAD_NUMERATOR, OPTED_OUT_BIT, SLOT, SLOT_WORDS } from './layout.js';
+import {
+  KEY_HI_MASK,
+  LOAD_DENOMINATOR,
+  LOAD_NUMERATOR,
+  NUMBER_OPTED_OUT_BIT,
+  OPTED_OUT_BIT,
+  SLOT,
+  SLOT_WORDS,
+} from './layout.js';
 
 /**
  * Slots for at most `maxEntries` entries: ceil(maxEntries / 0.7), and at least one more than
@@ -47,7 +55,11 @@ export function findSlotFrom(
   return -1 - capacity;
 }
 
-/** Writes an entry into an empty slot. `userLo`/`userHi` are the id's u32 halves. */
+/**
+ * Writes an entry into an empty slot. `userLo`/`userHi` are the id's u32 halves. An opted-out
+ * number gets both its own bit and its user's bit; the user's other numbers get the user's bit
+ * when the build settles the users (user-optouts.ts).
+ */
 export function writeSlot(
   table: Uint32Array,
   slot: number,
@@ -59,17 +71,25 @@ export function writeSlot(
 ): void {
   const w = slot * SLOT_WORDS;
   table[w + SLOT.KEY_LO] = lo;
-  table[w + SLOT.KEY_HI_FLAGS] = hi + (optedOut ? OPTED_OUT_BIT : 0);
+  table[w + SLOT.KEY_HI_FLAGS] = hi + (optedOut ? OPTED_OUT_BIT + NUMBER_OPTED_OUT_BIT : 0);
   table[w + SLOT.USER_LO] = userLo;
   table[w + SLOT.USER_HI] = userHi;
 }
 
-/** Sets or clears the opted-out bit of an occupied slot; returns true when it changed. */
-export function setOptedOut(table: Uint32Array, slot: number, optedOut: boolean): boolean {
+/** The number's own opted-out flag of an occupied slot. */
+export function numberOptedOut(table: Uint32Array, slot: number): boolean {
+  return (table[slot * SLOT_WORDS + SLOT.KEY_HI_FLAGS]! & NUMBER_OPTED_OUT_BIT) !== 0;
+}
+
+/**
+ * Sets or clears the number's own opted-out bit of an occupied slot (not its user's: see
+ * user-optouts.ts); returns true when it changed.
+ */
+export function setNumberOptedOut(table: Uint32Array, slot: number, optedOut: boolean): boolean {
   const w = slot * SLOT_WORDS + SLOT.KEY_HI_FLAGS;
   const word = table[w]!;
-  const was = word >= OPTED_OUT_BIT;
-  if (was === optedOut) return false;
-  table[w] = optedOut ? word + OPTED_OUT_BIT : word - OPTED_OUT_BIT;
+  if (((word & NUMBER_OPTED_OUT_BIT) !== 0) === optedOut) return false;
+  // `>>> 0`: `^` yields an int32, negative when bit 31 is set; the table holds it as u32 anyway.
+  table[w] = (word ^ NUMBER_OPTED_OUT_BIT) >>> 0;
   return true;
 }

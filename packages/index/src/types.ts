@@ -22,7 +22,7 @@ export interface IndexHeader {
   metadataVersion: string;
   /** Build time, ms since the epoch. */
   builtAt: number;
-  /** When opt-outs were last applied, ms since the epoch (= builtAt until then). */
+  /** When the index was last updated (`index update`, `index optout`), ms since the epoch (= builtAt until then). */
   updatedAt: number;
   /** The libphonenumber-js metadata set that judged validity (`max`). */
   metadataSet: string;
@@ -36,6 +36,12 @@ export interface IndexHeader {
   hasSha256: boolean;
   /** Bytes of the whole image (header + table + SHA-256 section). */
   fileBytes: number;
+  /**
+   * 0 when built; one more after every `index update` (or `index optout`) that changed the index.
+   * Every shard of a sharded index that an update rewrites gets the same new generation; the
+   * index's generation is the highest of its shards'.
+   */
+  generation: number;
   /** Bytes of the hash table (capacity × 16). */
   tableBytes: number;
   /** Bytes of the SHA-256 section (0 when absent); not part of the table's bytes per entry. */

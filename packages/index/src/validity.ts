@@ -16,10 +16,9 @@
  * waiting, so no thread ever blocks on another and a lost worker cannot hang the build.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { ErrorCodes, RollcallError } from '@rollcall/errors';
 import { isValidE164, type PhoneKey } from '@rollcall/phone';
-import { workerEntry, workerStart } from './worker-entry.js';
+import { Thread, threadEntry } from '@rollcall/threads';
 
 /** Word offsets of the control words (Int32Array). */
 export const CONTROL = {
@@ -147,7 +146,7 @@ export class ValidityCounter {
   readonly #ringBlocks: number;
   readonly #builderJudges: boolean;
   readonly #views: RingViews | undefined;
-  readonly #workers: Worker[] = [];
+  readonly #workers: Thread[] = [];
   readonly #exits: Promise<void>[] = [];
   /** The block being filled (its number), how many keys it holds, and where its slot starts. */
   #block = 0;
@@ -165,20 +164,17 @@ export class ValidityCounter {
     if (this.#threads === 0) return;
     const shared = new SharedArrayBuffer(ringBytes(this.#blockKeys, this.#ringBlocks));
     this.#views = ringViews(shared, this.#blockKeys, this.#ringBlocks);
-    const { filename, execArgv } = workerEntry('./validity-worker');
+    // The entry is `./validity-worker.ts` from source, `./validity-worker.js` from dist.
+    const entry = threadEntry(import.meta.url, './validity-worker');
     const workerData: ValidityWorkerData = {
       shared,
       blockKeys: this.#blockKeys,
       ringBlocks: this.#ringBlocks,
     };
     for (let i = 0; i < this.#threads; i++) {
-      const { file, argv } = workerStart(filename);
-      const worker = new Worker(file, {
-        argv,
-        workerData,
-        ...(execArgv !== undefined ? { execArgv } : {}),
-      });
-      this.#workers.push(worker);
+      const thread = new Thread(entry, { workerData });
+      const worker = thread.worker;
+      this.#workers.push(thread);
       this.#exits.push(
         new Promise<void>((resolve, reject) => {
           let failure: unknown;
@@ -294,13 +290,16 @@ export class ValidityCounter {
     return this.#local + Number(Atomics.load(views.sum, 0));
   }
 
-  /** Stops the workers (after an error, or to free them early); idempotent. */
+  /**
+   * Stops the workers (after an error, or to free them early), each once it has loaded its entry
+   * (see @rollcall/threads); idempotent.
+   */
   async close(): Promise<void> {
     if (this.#views !== undefined && !this.#closed) {
       Atomics.store(this.#views.control, CONTROL.CLOSED, 1);
       this.#closed = true;
       this.#wake();
     }
-    await Promise.all(this.#workers.map((w) => w.terminate()));
+    await Promise.all(this.#workers.map((t) => t.terminate()));
   }
 }

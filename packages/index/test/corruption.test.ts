@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ErrorCodes } from '@rollcall/errors';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { indexFromBuffer, inspectIndex, openIndex, writeIndexFile } from '../src/index.js';
-import { HEADER, HEADER_BYTES } from '../src/layout.js';
+import { FORMAT_VERSION, HEADER, HEADER_BYTES } from '../src/layout.js';
 import { csvOf, keyOf, makeRows, tempDir, writeText } from './helpers.js';
 
 const ROWS = makeRows(300, 2);
@@ -44,7 +44,7 @@ describe('a damaged index file is refused with ERR_INDEX_CORRUPT', () => {
     [
       'another format version',
       (b: Uint8Array) => {
-        new DataView(b.buffer).setUint32(HEADER.FORMAT_VERSION, 2, true);
+        new DataView(b.buffer).setUint32(HEADER.FORMAT_VERSION, FORMAT_VERSION + 1, true);
         return b;
       },
     ],
@@ -114,7 +114,7 @@ describe('inspectIndex reports damage instead of throwing when the header is rea
       problems: [],
       sound: true,
       sha256Bytes: ROWS.length * 16,
-      header: { hasSha256: true, formatVersion: 1 },
+      header: { hasSha256: true, formatVersion: FORMAT_VERSION },
     });
     expect(info.bytesPerEntry).toBeCloseTo(16 / 0.7, 0);
     expect(info.loadFactor).toBeLessThanOrEqual(0.7);

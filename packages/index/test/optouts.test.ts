@@ -45,8 +45,10 @@ describe('applyOptOuts', () => {
       expect(after.probe(keyOf(r.phone))).toEqual({ userId: r.userId, optedOut: r.optedOut });
     }
     expect((await inspectIndex(index)).sound).toBe(true);
-    // Written beside and renamed: no temp file is left.
-    expect(filesIn(dir)).toEqual(['changes.csv', 'index.rcx', 'src.csv']);
+    // Written beside and renamed: no temp file is left. The eligibility log (for `audience
+    // refresh`) records the users opted out and back in, at generation 1.
+    expect(filesIn(dir)).toEqual(['changes.csv', 'index.rcx', 'index.rcx.eligibility.log', 'src.csv']);
+    expect(after.header.generation).toBe(1);
   });
 
   test('a later row for the same phone wins', async () => {

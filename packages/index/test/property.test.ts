@@ -54,7 +54,9 @@ describe('the index answers like a plain Map on the same rows (fast-check)', () 
         seedArb,
         async (entries, extra, hashSeed) => {
           const { reader } = await buildIndexFromRows(rowsOf(entries), { hashSeed });
-          const map = new Map(entries.map((e) => [e.key, e]));
+          // An opt-out is the person's: an entry reads opted out when any entry of its user is.
+          const outUsers = new Set(entries.filter((e) => e.optedOut).map((e) => e.userId));
+          const map = new Map(entries.map((e) => [e.key, { ...e, optedOut: outUsers.has(e.userId) }]));
           answersLikeMap(reader, map, [...entries.map((e) => e.key), ...extra, 0]);
         },
       ),

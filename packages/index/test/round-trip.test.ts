@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import {
   buildIndexFromRows,
   buildIndexInMemory,
+  FORMAT_VERSION,
   FOUND,
   indexFromBuffer,
   openIndex,
@@ -43,7 +44,7 @@ describe('build → file → open: every row probes back exactly', () => {
   test('every source row probes back, ids above 2^53 and 2^64 − 1 included', async () => {
     const reader = await openIndex(out);
     expect(reader.header).toMatchObject({
-      formatVersion: 1,
+      formatVersion: FORMAT_VERSION,
       entries: ROWS.length,
       builtAt: BUILT_AT,
       hasSha256: false,

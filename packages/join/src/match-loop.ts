@@ -279,7 +279,12 @@ export async function runMatch(prober: Prober, options: MatchOptions): Promise<M
     const finalizeStarted = performance.now();
     const counts = tally.finish();
     const finalizeMs = performance.now() - finalizeStarted;
-    if (signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
+    if (signal?.aborted) {
+      throw new RollcallError(
+        ErrorCodes.ABORTED,
+        'stopped before the outputs were written; no output was replaced',
+      );
+    }
     const ledger =
       typeof options.ledger === 'string'
         ? new FileLedger(options.ledger)

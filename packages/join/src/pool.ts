@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ErrorCodes, errorFromData, InvalidArgumentError, RollcallError } from '@rollcall/errors';
-import { Piscina } from 'piscina';
+import { ThreadPool, threadEntry } from '@rollcall/threads';
 import {
   type BatchResultViews,
   type JoinTask,
@@ -31,48 +31,12 @@ export function resolveThreads(threads: number | undefined): number {
 }
 
 /**
- * Node options a worker refuses in its execArgv (ERR_WORKER_INVALID_EXEC_ARGV): V8 flags and flags
- * that act on the whole process, such as `--max-old-space-size`.
- */
-const NOT_FOR_WORKERS =
-  /^--(max-old-space-size|max-semi-space-size|max-young-generation-size|stack-size|expose[-_]gc|jitless|title|abort-on-uncaught-exception|harmony|v8-|perf-|prof)/;
-
-/**
- * Where the worker entry lives, and the execArgv its workers need. From source (tests, `tsx`) it is
- * `worker.ts` and the workers need the TypeScript loader; from `dist` it is plain `worker.js`.
- */
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const filename = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href;
-  // A worker refuses V8 flags in its execArgv: passing on `node --max-old-space-size=8192 rollcall …`
-  // would fail every match (ERR_WORKER_INVALID_EXEC_ARGV).
-  const parentArgv = process.execArgv.filter((a) => !NOT_FOR_WORKERS.test(a));
-  if (!fromSource) {
-    // Built workers need no loader. Worker threads inherit execArgv, and a TypeScript loader
-    // inherited from a parent run under tsx (benchmarks, scripts) was measured to make the probe
-    // loop about 6× slower inside the worker: leave it out.
-    const execArgv: string[] = [];
-    for (let i = 0; i < parentArgv.length; i++) {
-      const arg = parentArgv[i]!;
-      if ((arg === '--import' || arg === '--require') && parentArgv[i + 1]?.includes('tsx')) i++;
-      else if (!arg.includes('tsx')) execArgv.push(arg);
-    }
-    return { filename, execArgv };
-  }
-  const execArgv = [...parentArgv];
-  // Worker threads inherit execArgv; a test runner's child process may not carry the loader.
-  if (!execArgv.some((a) => a === 'tsx' || a === '--import=tsx')) execArgv.push('--import', 'tsx');
-  if (!execArgv.some((a) => a.startsWith('--conditions') || a === '-C')) execArgv.push('--conditions=source');
-  return { filename, execArgv };
-}
-
-/**
  * A pool of join workers over one shared index image. Create once and reuse it for many matches:
  * the index is handed to each worker once, at start-up, never per task.
  */
 export class JoinPool {
   readonly threads: number;
-  readonly #pool: Piscina;
+  readonly #pool: ThreadPool;
   readonly #retries: number;
   #closed = false;
 
@@ -81,17 +45,11 @@ export class JoinPool {
     const retries = options.retries ?? 2;
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('retries', 'must be ≥ 0');
     this.#retries = retries;
-    const { filename, execArgv } = workerEntry();
     const workerData: JoinWorkerData = { index, ...options.faults };
-    this.#pool = new Piscina({
-      filename,
-      execArgv,
+    // The entry is `./worker.ts` from source, `./worker.js` from dist.
+    this.#pool = new ThreadPool(threadEntry(import.meta.url, './worker'), {
+      threads: this.threads,
       workerData,
-      minThreads: this.threads,
-      maxThreads: this.threads,
-      // Work is in big batches; one in flight per worker and a short queue keep memory bounded.
-      concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
     });
   }
 
@@ -166,10 +124,7 @@ export class JoinPool {
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
       if (this.#closed) throw new RollcallError(ErrorCodes.ABORTED, 'the join pool is closed');
       try {
-        const result = (await this.#pool.run(
-          { ...task, attempt },
-          signal ? { signal } : {},
-        )) as JoinTaskResult;
+        const result = (await this.#pool.run({ ...task, attempt }, signal)) as JoinTaskResult;
         if (result instanceof ArrayBuffer || typeof result === 'number') return result;
         throw errorFromData(result.error);
       } catch (err) {
@@ -185,10 +140,12 @@ export class JoinPool {
     );
   }
 
-  /** Stops every worker. Pending tasks are rejected. Idempotent. */
+  /**
+   * Stops every worker, once each has loaded its entry (see @rollcall/threads). Pending tasks are
+   * rejected. Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.destroy();
+    await this.#pool.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { HashConvention } from '@rollcall/index';
-import type { RejectReason } from '@rollcall/phone';
+import { type RejectReason, redactIfNumeric } from '@rollcall/phone';
 import type { Estimate, ReleaseDecision, Released } from '@rollcall/privacy';
 import type { CountryTally } from './regions.js';
 import type { RejectExample, TallyResult } from './tally.js';
@@ -198,7 +198,12 @@ export function buildReport(
     min_audience: ctx.minAudience,
     default_country: ctx.defaultCountry,
     hashed: ctx.hashed,
-    upload: ctx.upload,
+    upload: {
+      ...ctx.upload,
+      // A file without a header row has a phone number where its header should be, and
+      // `--phone-column` may name it: shown through the one redaction policy, like every message.
+      phone_column: ctx.upload.phone_column === null ? null : redactIfNumeric(ctx.upload.phone_column),
+    },
     index: {
       entries: ctx.index.entries,
       built_at: new Date(ctx.index.builtAt).toISOString(),

@@ -22,7 +22,9 @@ export function referenceJoin(
   cells: readonly string[],
   country: CountryCode,
 ): ReferenceResult {
-  const byPhone = new Map(index.map((r) => [r.phone, r]));
+  // An opt-out is the person's: a user opted out on any number is opted out on every number.
+  const outUsers = new Set(index.filter((r) => r.optedOut).map((r) => r.userId));
+  const byPhone = new Map(index.map((r) => [r.phone, { ...r, optedOut: outUsers.has(r.userId) }]));
   const unique = new Set<string>();
   let invalid = 0;
   for (const cell of cells) {

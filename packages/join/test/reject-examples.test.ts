@@ -20,13 +20,13 @@ describe('exampleCell', () => {
     ["=cmd|' /C calc'!A0", '=cmd|•••••A0'],
     ['+263712345637', '+2637•••••37'],
     ['  +44 7400 123456 ', '+44 7•••••56'],
-    ['0712345678', '•••••'],
-    ['12', '•••••'],
-    ['٠٧١٢٣٤٥٦٧٨', '•••••'],
+    ['0712345678', '••••••••••••'],
+    ['12', '••••••••••••'],
+    ['٠٧١٢٣٤٥٦٧٨', '••••••••••••'],
     // Could be personal data or could hide what is shown: masked.
     ['someone@example.com', 'someo•••••om'],
     ['a'.repeat(40), 'aaaaa•••••aa'],
-    ['\u202Eevil', '•••••'],
+    ['\u202Eevil', '••••••••••••'],
   ])('%j → %j, and again unchanged', (cell, shown) => {
     expect(exampleCell(cell)).toBe(shown);
     expect(exampleCell(exampleCell(cell))).toBe(shown);
@@ -57,7 +57,9 @@ describe('RejectExamples', () => {
       Array.from({ length: n }, (_, i) => String(i)),
       Array.from({ length: n }, (_, i) => i + 2),
     );
-    expect(examples.result().TOO_SHORT).toEqual([2, 3, 4, 5, 6].map((line) => ({ line, cell: '•••••' })));
+    expect(examples.result().TOO_SHORT).toEqual(
+      [2, 3, 4, 5, 6].map((line) => ({ line, cell: '••••••••••••' })),
+    );
   });
 
   test('a reason that repeats one cell forever stops being looked at', () => {

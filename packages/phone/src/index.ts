@@ -11,4 +11,10 @@ export type { NormalizeBatchOutput, NormalizeOptions, NormalizeResult } from './
 export { normalizeBatch, normalizePhone, normalizePhoneReference } from './normalize.js';
 export type { RejectReason } from './reasons.js';
 export { REJECT_REASONS, reasonCode, reasonOfCode, VALID_CODE } from './reasons.js';
-export { redactPhone } from './redact.js';
+export {
+  countDigits,
+  REDACTED_LENGTH,
+  redactDigitRuns,
+  redactIfNumeric,
+  redactPhone,
+} from './redact.js';

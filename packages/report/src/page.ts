@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { type CountryCount, exampleCell, type MatchReport, type RejectExample } from '@rollcall/join';
-import { REJECT_REASONS, type RejectReason, redactPhone } from '@rollcall/phone';
+import { REJECT_REASONS, type RejectReason, redactIfNumeric } from '@rollcall/phone';
 import { delimiterName, formatCount, formatMs, formatPercent, formatRate, regionName } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { PAGE_CSS } from './style.js';
@@ -292,10 +292,8 @@ function run(report: MatchReport): SafeHtml {
   const column =
     upload.phone_column === null
       ? '—'
-      : // A file without a header row has a phone number where the header should be.
-        upload.phone_column.replace(/\D/g, '').length >= 5
-        ? redactPhone(upload.phone_column)
-        : upload.phone_column;
+      : // A file without a header row has a phone number where the header should be (digits of any script).
+        redactIfNumeric(upload.phone_column);
   const indexKind: Record<string, string> = {
     file: 'a built index file',
     csv: 'a CSV source, built in memory',

@@ -13,6 +13,7 @@ export {
   RollcallError,
 } from '@rollcall/errors';
 export type {
+  AudienceRefresh,
   BuildOptions,
   BuildReport,
   HashConvention,
@@ -23,14 +24,21 @@ export type {
   OpenIndexOptions,
   OptOutReport,
   ProbeHit,
+  RefreshMode,
+  RefreshOptions,
+  RefreshReport,
+  UpdateOptions,
+  UpdateReport,
   UserId,
 } from '@rollcall/index';
 export {
+  applyChanges,
   applyOptOuts,
   buildIndexFromRows,
   buildIndexInMemory,
   inspectIndex,
   openIndex,
+  refreshAudience,
   writeIndexFile,
 } from '@rollcall/index';
 export type {

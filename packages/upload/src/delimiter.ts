@@ -6,10 +6,11 @@ const BLANK_CHARS = new Set([0x20, 0x09, ...DELIMITER_CANDIDATES.map((d) => d.ch
 
 /**
  * Locates the header line in the text read so far: the first line that is not blank (spaces,
- * tabs and delimiters only). Returns its bounds, or undefined when the text does not yet hold its end.
+ * tabs and delimiters only). Returns its bounds; `end` is undefined while the text does not yet
+ * hold its end, and `start` is then where the line read so far starts (so a caller can bound it).
  * A line end inside a quoted section does not end the line.
  */
-export function findHeaderLine(text: string, eof: boolean): { start: number; end: number } | undefined {
+export function findHeaderLine(text: string, eof: boolean): { start: number; end: number | undefined } {
   let start = 0;
   let blank = true;
   let inQuotes = false;
@@ -25,7 +26,7 @@ export function findHeaderLine(text: string, eof: boolean): { start: number; end
       blank = false;
     }
   }
-  return eof ? { start, end: text.length } : undefined;
+  return { start, end: eof ? text.length : undefined };
 }
 
 /**

@@ -12,7 +12,6 @@ export {
   MAX_HEADER_CHARS,
   openUpload,
 } from './reader.js';
-export { redact } from './redact.js';
 export type {
   UploadBatch,
   UploadEncoding,

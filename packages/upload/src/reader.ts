@@ -1,11 +1,19 @@
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
-import { ErrorCodes, fileErrorFrom, InputError, InvalidArgumentError, RollcallError } from '@rollcall/errors';
+import { ErrorCodes, InputError, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { detectPhoneColumn } from './columns.js';
 import { detectDelimiter, findHeaderLine } from './delimiter.js';
 import type { EncodingGuess } from './encoding.js';
 import { bomLengthOf, createChunkDecoder, sniffEncoding } from './encoding.js';
 import { showHeaders } from './redact.js';
+import {
+  abortedError,
+  type ByteSource,
+  type Compression,
+  decompressed,
+  openInput,
+  RecordingSource,
+  STDIN_NAME,
+  STDIN_PATH,
+} from './source.js';
 import { RowSplitter } from './splitter.js';
 import type { UploadBatch, UploadEncoding, UploadFileReader, UploadOptions } from './types.js';
 
@@ -66,56 +74,6 @@ function validateOptions(options: UploadOptions): ValidOptions {
   return { phoneColumn, delimiter, encoding, batchSize, signal };
 }
 
-function abortedError(file: string, signal: AbortSignal): RollcallError {
-  return new RollcallError(ErrorCodes.ABORTED, `${file}: reading aborted`, { cause: signal.reason });
-}
-
-/** Reads a file in chunks, checking the abort signal before each read. */
-class ByteSource {
-  readonly #handle: FileHandle;
-  readonly #file: string;
-  readonly #chunkBytes: number;
-  readonly #signal: AbortSignal | undefined;
-  #eof = false;
-  /** Bytes returned so far. */
-  bytesRead = 0;
-
-  constructor(handle: FileHandle, file: string, chunkBytes: number, signal: AbortSignal | undefined) {
-    this.#handle = handle;
-    this.#file = file;
-    this.#chunkBytes = chunkBytes;
-    this.#signal = signal;
-  }
-
-  get eof(): boolean {
-    return this.#eof;
-  }
-
-  /** The next bytes (a fresh buffer), or an empty one at the end of the file. */
-  async next(): Promise<Uint8Array> {
-    if (this.#signal?.aborted) throw abortedError(this.#file, this.#signal);
-    if (this.#eof) return new Uint8Array(0);
-    const buffer = Buffer.allocUnsafe(this.#chunkBytes);
-    let bytesRead: number;
-    try {
-      ({ bytesRead } = await this.#handle.read(buffer, 0, buffer.length, null));
-    } catch (err) {
-      throw fileErrorFrom(this.#file, err, 'read');
-    }
-    if (bytesRead === 0) this.#eof = true;
-    this.bytesRead += bytesRead;
-    return buffer.subarray(0, bytesRead);
-  }
-}
-
-async function openFile(file: string): Promise<FileHandle> {
-  try {
-    return await open(file, 'r');
-  } catch (err) {
-    throw fileErrorFrom(file, err, 'open');
-  }
-}
-
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
@@ -159,16 +117,47 @@ function headerTooLongError(file: string, line: number): InputError {
 }
 
 /**
- * Opens an advertiser upload: detects its encoding, delimiter and header, and finds the phone
- * column. Reads only the start of the file (the header and up to 1 MiB for encoding
- * detection) and closes it; {@link UploadReader.batches} then streams the rows.
+ * Opens an advertiser upload: detects its compression, encoding, delimiter and header, and finds
+ * the phone column. Reads only the start of the file (the header and up to 1 MiB for encoding
+ * detection); {@link UploadReader.batches} then streams the rows.
  *
- * Throws `ERR_IO` when the file cannot be read, `ERR_BAD_INPUT` when it is empty, its header
- * is unusable or no single phone column is found, `ERR_INVALID_ARGUMENT` for bad options or a
- * `phoneColumn` that is not a header, `ERR_ABORTED` when the signal fires.
+ * `path` may be a regular file, a FIFO or pipe (`/dev/stdin`), or `-` for standard input; a file
+ * compressed with gzip is decompressed as it is read (told by its first bytes, not its name). A
+ * regular file is opened again by each `batches()` pass; a pipe is read once, so `batches()` can
+ * then be called once. Opening never blocks on a FIFO that has no writer yet: the read waits, and
+ * the abort signal ends the wait.
+ *
+ * Throws `ERR_IO` when the file cannot be read (or is a directory or a device), `ERR_BAD_INPUT`
+ * when it is empty, a zip archive, bad gzip, its header is unusable or longer than
+ * {@link MAX_HEADER_CHARS}, or no single phone column is found, `ERR_INVALID_ARGUMENT` for bad
+ * options or a `phoneColumn` that is not a header, `ERR_ABORTED` when the signal fires.
  */
 export function openUpload(path: string, options: UploadOptions = {}): Promise<UploadFileReader> {
   return openUploadWith(path, options, {});
+}
+
+/** The bytes of an upload as text bytes (decompressed), and what a second pass needs to know. */
+interface OpenedUpload {
+  source: ByteSource;
+  kind: 'file' | 'stream';
+  totalBytes: number | null;
+  compression: Compression;
+}
+
+async function openBytes(
+  path: string,
+  file: string,
+  chunkBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<OpenedUpload> {
+  const input = await openInput(path, file, chunkBytes, signal);
+  try {
+    const { source, compression } = await decompressed(input.source, file, chunkBytes);
+    return { source, kind: input.kind, totalBytes: input.totalBytes, compression };
+  } catch (err) {
+    await input.source.close();
+    throw err;
+  }
 }
 
 /** {@link openUpload} with test knobs. */
@@ -177,37 +166,39 @@ export async function openUploadWith(
   options: UploadOptions,
   internals: ReadInternals,
 ): Promise<UploadFileReader> {
-  if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('path', 'must be a file path');
+  if (typeof path !== 'string' || path === '') {
+    throw new InvalidArgumentError('path', 'must be a file path, or - for standard input');
+  }
   const valid = validateOptions(options);
-  const file = path;
+  const file = path === STDIN_PATH ? STDIN_NAME : path;
   const chunkBytes = internals.chunkBytes ?? READ_CHUNK_BYTES;
   if (valid.signal?.aborted) throw abortedError(file, valid.signal);
 
-  const handle = await openFile(file);
+  const opened = await openBytes(path, file, chunkBytes, valid.signal);
+  // A stream cannot be read twice: keep what this first look reads, for batches() to replay.
+  const source = opened.kind === 'stream' ? new RecordingSource(opened.source) : opened.source;
+  let keepOpen = false;
   try {
-    let totalBytes: number;
-    try {
-      totalBytes = (await handle.stat()).size;
-    } catch (err) {
-      throw fileErrorFrom(file, err, 'read');
-    }
-    const source = new ByteSource(handle, file, chunkBytes, valid.signal);
     const { guess, bytes } = await readEncoding(source, valid.encoding);
     const decoder = createChunkDecoder(guess.encoding);
     let text = decoder.decode(bytes.subarray(guess.bomLength), source.eof);
 
-    // Enough text to hold the header line, for delimiter detection.
+    // Enough text to hold the header line, for delimiter detection; the cap is exact: a header
+    // line of MAX_HEADER_CHARS characters is read, one more is refused.
     let headerLine = findHeaderLine(text, source.eof);
-    while (headerLine === undefined) {
-      if (text.length > MAX_HEADER_CHARS) throw headerTooLongError(file, 1);
+    while (headerLine.end === undefined) {
+      if (text.length - headerLine.start > MAX_HEADER_CHARS) {
+        throw headerTooLongError(file, 1 + countLineEnds(text, headerLine.start));
+      }
       const more = await source.next();
       text += decoder.decode(more, source.eof);
       headerLine = findHeaderLine(text, source.eof);
     }
-    const delimiter = valid.delimiter ?? detectDelimiter(text.slice(headerLine.start, headerLine.end));
     // Lines before it are blank by findHeaderLine's rule (spaces, tabs, any candidate delimiter),
     // which is wider than the splitter's (one delimiter): `;;;` above a comma header is skipped.
     const firstLine = 1 + countLineEnds(text, headerLine.start);
+    if (headerLine.end - headerLine.start > MAX_HEADER_CHARS) throw headerTooLongError(file, firstLine);
+    const delimiter = valid.delimiter ?? detectDelimiter(text.slice(headerLine.start, headerLine.end));
 
     let headers: string[] | undefined;
     let line = 1;
@@ -226,8 +217,9 @@ export async function openUploadWith(
     );
     let pushed = text.length;
     splitter.push(text);
+    // The splitter may read the header's quotes otherwise than findHeaderLine: bound it too.
     while (headers === undefined && !source.eof) {
-      if (pushed > MAX_HEADER_CHARS) throw headerTooLongError(file, splitter.line);
+      if (pushed - headerLine.start > MAX_HEADER_CHARS) throw headerTooLongError(file, firstLine);
       const more = decoder.decode(await source.next(), source.eof);
       pushed += more.length;
       splitter.push(more);
@@ -238,19 +230,20 @@ export async function openUploadWith(
     found[0] = stripBom(found[0]!);
 
     const phoneColumn = detectPhoneColumn(found, { phoneColumn: valid.phoneColumn, file, line });
-    return new FileUpload(
-      file,
+    const upload = new FileUpload(
+      { path, file, chunkBytes, options: valid, ...opened },
       found,
       phoneColumn,
       guess.encoding,
       delimiter,
       line,
-      totalBytes,
-      valid,
-      chunkBytes,
+      source instanceof RecordingSource ? source : undefined,
     );
+    keepOpen = source instanceof RecordingSource;
+    return upload;
   } finally {
-    await handle.close();
+    // A file is opened again by batches(); a stream stays open for it.
+    if (!keepOpen) await source.close();
   }
 }
 
@@ -295,6 +288,17 @@ class BatchBuilder {
   }
 }
 
+/** How to read an upload again: its path, name, kind, and the options it was opened with. */
+interface UploadOrigin {
+  path: string;
+  file: string;
+  kind: 'file' | 'stream';
+  totalBytes: number | null;
+  compression: Compression;
+  chunkBytes: number;
+  options: ValidOptions;
+}
+
 class FileUpload implements UploadFileReader {
   readonly file: string;
   readonly headers: readonly string[];
@@ -302,44 +306,68 @@ class FileUpload implements UploadFileReader {
   readonly encoding: UploadEncoding;
   readonly delimiter: string;
   readonly headerLine: number;
-  readonly totalBytes: number;
-  readonly #options: ValidOptions;
-  readonly #chunkBytes: number;
+  readonly totalBytes: number | null;
+  readonly compression: Compression;
+  readonly #origin: UploadOrigin;
+  /** A stream's first look, still open, to replay and continue; taken by the one pass it allows. */
+  #stream: RecordingSource | undefined;
+  #passes = 0;
   #source: ByteSource | undefined;
 
   constructor(
-    file: string,
+    origin: UploadOrigin,
     headers: string[],
     phoneColumn: number,
     encoding: UploadEncoding,
     delimiter: string,
     headerLine: number,
-    totalBytes: number,
-    options: ValidOptions,
-    chunkBytes: number,
+    stream: RecordingSource | undefined,
   ) {
-    this.file = file;
+    this.file = origin.file;
     this.headers = Object.freeze(headers);
     this.phoneColumn = phoneColumn;
     this.encoding = encoding;
     this.delimiter = delimiter;
     this.headerLine = headerLine;
-    this.totalBytes = totalBytes;
-    this.#options = options;
-    this.#chunkBytes = chunkBytes;
+    this.totalBytes = origin.totalBytes;
+    this.compression = origin.compression;
+    this.#origin = origin;
+    this.#stream = stream;
   }
 
   get bytesRead(): number {
     return this.#source?.bytesRead ?? 0;
   }
 
+  /** The bytes of a new pass: the file opened again, or the stream replayed from its start. */
+  async #open(): Promise<ByteSource> {
+    const { path, file, kind, chunkBytes, options } = this.#origin;
+    if (kind === 'stream') {
+      const stream = this.#stream;
+      this.#stream = undefined;
+      if (stream === undefined || this.#passes > 0) {
+        throw new RollcallError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `${file}: a pipe or standard input can be read only once; batches() was called again`,
+        );
+      }
+      return stream.replay();
+    }
+    const opened = await openBytes(path, file, chunkBytes, options.signal);
+    if (opened.kind !== 'file' || opened.compression !== this.compression) {
+      await opened.source.close();
+      throw new InputError({ file }, 'the file changed since it was opened');
+    }
+    return opened.source;
+  }
+
   async *batches(): AsyncGenerator<UploadBatch, void, undefined> {
     const { file, headers, phoneColumn } = this;
-    const { signal, batchSize } = this.#options;
+    const { signal, batchSize } = this.#origin.options;
     if (signal?.aborted) throw abortedError(file, signal);
-    const handle = await openFile(file);
+    const source = await this.#open();
+    this.#passes++;
     try {
-      const source = new ByteSource(handle, file, this.#chunkBytes, signal);
       this.#source = source;
       const batch = new BatchBuilder(batchSize);
       const columns = headers.length;
@@ -383,7 +411,7 @@ class FileUpload implements UploadFileReader {
       batch.flush();
       yield* drain(batch);
     } finally {
-      await handle.close();
+      await source.close();
     }
   }
 }

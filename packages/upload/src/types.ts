@@ -49,7 +49,10 @@ export interface UploadReader {
   readonly totalBytes: number | null;
   /** Bytes read so far by the latest {@link UploadReader.batches} pass (for progress); 0 for cells. */
   readonly bytesRead: number;
-  /** Streams the rows in batches; each call starts again from the first row. */
+  /**
+   * Streams the rows in batches; each call starts again from the first row. An upload read from a
+   * pipe, a FIFO or standard input can be streamed once: a second call throws `ERR_INVALID_ARGUMENT`.
+   */
   batches(): AsyncIterable<UploadBatch>;
 }
 
@@ -57,5 +60,8 @@ export interface UploadReader {
 export interface UploadFileReader extends UploadReader {
   readonly encoding: UploadEncoding;
   readonly delimiter: string;
-  readonly totalBytes: number;
+  /** The file's size when opened (compressed, for gzip); null for a pipe or standard input. */
+  readonly totalBytes: number | null;
+  /** `gzip` when the file was decompressed as it was read (told by its first bytes); else null. */
+  readonly compression: 'gzip' | null;
 }

@@ -133,7 +133,7 @@ describe('detectPhoneColumn', () => {
       }
     })();
     expect(error!.message).not.toContain('7400 123456');
-    expect(error!.message).toContain('"+44 7••••••••56"');
+    expect(error!.message).toContain('"+44 7•••••56"');
   });
 });
 

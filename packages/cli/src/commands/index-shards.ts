@@ -1,20 +1,33 @@
-import { MAX_SHARDS, writeShardedIndexFiles } from '@rollcall/index';
+import { MAX_SHARDS, writeShardedIndexFiles, writeShardedIndexFilesFromPostgres } from '@rollcall/index';
 import { ExitCode } from '../exit.js';
+import { postgresQueryOf } from './index-commands.js';
 import { parseIntegerOption } from './options.js';
 
 /** `rollcall index build <csv> -o <prefix-or-dir> --shards S`: prints the shard files; returns the exit code. */
 export async function runShardedIndexBuild(
   csv: string,
-  opts: { out: string; shards: string; skipInvalid?: boolean; withSha256?: boolean; quiet?: boolean },
+  opts: {
+    out: string;
+    shards: string;
+    skipInvalid?: boolean;
+    withSha256?: boolean;
+    quiet?: boolean;
+    query?: string;
+  },
   signal?: AbortSignal,
 ): Promise<number> {
   const shardCount = parseIntegerOption('--shards', opts.shards, 1, MAX_SHARDS);
-  const report = await writeShardedIndexFiles(csv, opts.out, {
+  const query = postgresQueryOf(csv, opts.query);
+  const options = {
     shardCount,
     skipInvalid: opts.skipInvalid === true,
     withSha256: opts.withSha256 === true,
     ...(signal ? { signal } : {}),
-  });
+  };
+  const report =
+    query !== undefined
+      ? await writeShardedIndexFilesFromPostgres({ url: csv, query }, opts.out, options)
+      : await writeShardedIndexFiles(csv, opts.out, options);
   if (!opts.quiet) {
     const lines = [
       `index written to ${shardCount} shard files (shard = keyHash(key, seed ${report.hashSeed}) mod ${shardCount}):`,
@@ -24,7 +37,7 @@ export async function runShardedIndexBuild(
       ),
       `rows            ${fmt(report.rows)}`,
       `entries         ${fmt(report.entries)}`,
-      `opted out       ${fmt(report.optedOut)}`,
+      `opted out       ${fmt(report.optedOut)} numbers: all those of ${fmt(report.optedOutUsers)} users opted out on any number, in any shard`,
       `never matchable ${fmt(report.neverMatchable)}`,
     ];
     if (report.skippedRows > 0) {

@@ -1,7 +1,5 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
-import { AtomicFile } from '@rollcall/files';
+import { AtomicFile, checkDistinctPaths, checkRegularInput, commitAll } from '@rollcall/files';
 import type { HashConvention } from '@rollcall/index';
 import {
   createMatcher,
@@ -57,12 +55,14 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
     hashed = opts.hashed;
   }
   checkIndexOrCluster(opts);
-  checkOutputPaths(opts);
+  checkPaths(opts);
   const faults = testFaults();
   const progress = new ProgressLine(!opts.quiet);
-  // Every output is opened before any work, so that an unwritable path fails at once rather than
-  // after the whole upload, and committed only once all of them are written: a failure (disk full,
-  // a signal) leaves every existing output as it was, never this run's rejects beside an old audience.
+  // Every output is opened before any work, so that an unwritable path (a directory, a device, a
+  // read-only or missing directory) fails at once rather than after the whole upload, and they are
+  // committed together, all or nothing, once all are written and no stop was asked for: a failure
+  // (disk full, a signal) leaves every existing output as it was, never this run's rejects beside an
+  // old audience.
   const outputs: AtomicFile[] = [];
   const openOutput = (path: string): AtomicFile => {
     const file = new AtomicFile(path);
@@ -99,20 +99,30 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
       ...(rejectsFile !== undefined ? { rejects: rejectsFile } : {}),
     });
     progress.done();
-    if (signal.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
+    if (signal.aborted)
+      throw new RollcallError(
+        ErrorCodes.ABORTED,
+        'stopped before the outputs were written; no output was replaced',
+      );
     // A suppressed audience is never written, not even to a temp file.
     if (audience !== null) writeAudience(audienceFile, audience);
     else audienceFile.abort();
     reportFile?.write(`${JSON.stringify(report, null, 2)}\n`);
     reportHtmlFile?.write(renderReportHtml(report));
     auditFile?.write(`${JSON.stringify(audit, null, 2)}\n`);
-    if (signal.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'the match was cancelled');
-    // The audience last: when it exists, the report and rejects beside it are of the same run.
-    rejectsFile?.commit();
-    reportFile?.commit();
-    reportHtmlFile?.commit();
-    auditFile?.commit();
-    if (audience !== null) audienceFile.commit();
+    // The commit point: a stop asked for until here (even during the synchronous counting, sorting
+    // and writing just above) replaces nothing. The audience last: when it exists, the report and
+    // rejects beside it are of the same run.
+    await commitAll(
+      [
+        rejectsFile,
+        reportFile,
+        reportHtmlFile,
+        auditFile,
+        audience !== null ? audienceFile : undefined,
+      ].filter((f): f is AtomicFile => f !== undefined),
+      { signal },
+    );
     if (!opts.quiet) process.stdout.write(formatSummary(report, opts));
     if (report.suppressed) {
       process.stderr.write(`rollcall: ${report.suppression_reason}; no audience file was written\n`);
@@ -128,40 +138,27 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
 }
 
 /**
- * Refuses outputs that would overwrite an input (`--out customers.csv`) or each other: the match
- * would destroy the data it reads, or one output would silently replace another.
+ * Checks the paths before any work: an output that is also an input (`--out customers.csv`) or
+ * another output is refused, and so is an index that is a FIFO or a device (it is read at offsets;
+ * opening a FIFO without a writer would block beyond the reach of SIGINT). Each output's own kind
+ * (a directory, a device, `-`) is checked when it is opened, also before any work.
  */
-function checkOutputPaths(opts: MatchCommandOptions): void {
-  const outputs: Array<[string, string | undefined]> = [
-    ['--out', opts.out],
-    ['--report', opts.report],
-    ['--report-html', opts.reportHtml],
-    ['--audit', opts.audit],
-    ['--rejects', opts.rejects],
-  ];
-  const taken: Array<[string, string]> = [['--upload', opts.upload]];
-  if (opts.index !== undefined) taken.push(['--index', opts.index]);
-  if (opts.ledger !== undefined) taken.push(['--ledger', opts.ledger]);
-  for (const [flag, path] of outputs) {
-    if (path === undefined) continue;
-    const clash = taken.find(([, other]) => sameFile(path, other));
-    if (clash !== undefined) {
-      throw new InvalidArgumentError(flag, `"${path}" is also given as ${clash[0]}; choose another path`);
-    }
-    taken.push([flag, path]);
-  }
-}
-
-/** True when two paths name the same file: the same resolved path, or (both existing) the same inode. */
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
+function checkPaths(opts: MatchCommandOptions): void {
+  if (opts.index !== undefined) checkRegularInput('--index', opts.index);
+  checkDistinctPaths(
+    [
+      ['--out', opts.out],
+      ['--report', opts.report],
+      ['--report-html', opts.reportHtml],
+      ['--audit', opts.audit],
+      ['--rejects', opts.rejects],
+    ],
+    [
+      ['--upload', opts.upload],
+      ['--index', opts.index],
+      ['--ledger', opts.ledger],
+    ],
+  );
 }
 
 /**
