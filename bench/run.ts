@@ -3,7 +3,7 @@
  * `bench/results/<date>.json`, `.md` and `.svg` (a chart; also `latest.svg`, which the README
  * shows, from a full run of every suite). `--quick` runs small versions (a CI smoke test).
  *
- *   pnpm bench [--quick] [--only phone,index,join,cluster]
+ *   pnpm bench [--quick] [--only phone,index,index-update,join,cluster]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { type BenchResult, machineFacts, type Suite } from './result.js';
 const SUITES: Record<string, () => Promise<Suite>> = {
   phone: async () => (await import('./phone/normalize.bench.js')).run,
   index: async () => (await import('./index/index.bench.js')).run,
+  'index-update': async () => (await import('./index/update.bench.js')).run,
   join: async () => (await import('./join/join.bench.js')).run,
   cluster: async () => (await import('./cluster/cluster.bench.js')).run,
 };

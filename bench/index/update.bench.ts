@@ -58,7 +58,7 @@ function phoneOf(i: number): string {
 /** The `i`-th phone new to the index (German mobiles, which it never holds). */
 const newPhoneOf = (i: number) => `+4915${String((i * SPREAD) % 10 ** 9).padStart(9, '0')}`;
 
-/** User of entry i: about 1.25 numbers a user (every fifth user has two), ids above 2^53 too. */
+/** User of entry i: 1.25 numbers a user (every fourth user has two: entries 5k and 5k + 1), ids above 2^53 too. */
 const userOf = (i: number) => BigInt(Math.floor(i * 0.8) + 1) * 2_305_843_009n;
 
 async function writeLines(
@@ -223,14 +223,15 @@ export async function run(opts: UpdateSuiteOptions): Promise<BenchResult[]> {
     for (let c = 0; c < optOuts; c++) outRows.push(`optout,${phoneOf(Math.floor(rand() * entries))},`);
     const outCsv = join(dir, 'optouts.csv');
     writeFileSync(outCsv, `op,phone,user_id\n${outRows.join('\n')}\n`);
-    // Audiences as `match` writes them: eligible users (none opted out at build: i % 5 !== 0), ascending.
+    // Audiences as `match` writes them: users eligible at build, ascending. Entries 5k and 5k + 1
+    // are one user's two numbers, opted out (5k); entries 5k + 2 … 5k + 4 are users of one number each.
     const audienceFiles: string[] = [];
     const audienceText: string[] = [];
     for (let a = 0; a < audiences; a++) {
       const ids = new Set<bigint>();
       while (ids.size < perAudience) {
         const i = Math.floor(rand() * entries);
-        if (i % 5 !== 0) ids.add(userOf(i));
+        if (i % 5 >= 2) ids.add(userOf(i));
       }
       const text = `${[...ids].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).join('\n')}\n`;
       audienceText.push(text);

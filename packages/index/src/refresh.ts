@@ -84,9 +84,8 @@ interface ParsedAudience {
   count: number;
   lo: Uint32Array;
   hi: Uint32Array;
-  /** Byte offset of each id's first digit and one past its last. */
+  /** Byte offset of the start of each id's line (the next line's start ends it). */
   starts: Float64Array;
-  ends: Float64Array;
 }
 
 const LF = 0x0a;
@@ -137,7 +136,6 @@ function readAudience(file: string): ParsedAudience {
   const lo = new Uint32Array(max);
   const hi = new Uint32Array(max);
   const starts = new Float64Array(max);
-  const ends = new Float64Array(max);
   let count = 0;
   let line = 1;
   let p = 0;
@@ -171,14 +169,13 @@ function readAudience(file: string): ParsedAudience {
       }
       lo[count] = l;
       hi[count] = h;
-      starts[count] = a;
-      ends[count] = b;
+      starts[count] = p;
       count++;
     }
     line++;
     p = eol + 1;
   }
-  return { file, bytes, count, lo, hi, starts, ends };
+  return { file, bytes, count, lo, hi, starts };
 }
 
 /**
@@ -256,13 +253,15 @@ export async function refreshAudience(
   );
   // Audiences are read one at a time (a hundred of 100k ids would not all fit comfortably): their
   // dates first, then each is read when it is refreshed (and once before, for a scan).
-  const mtimes = list.map((f) => {
+  const stats = list.map((f) => {
     try {
-      return statSync(f).mtimeMs;
+      return statSync(f);
     } catch (err) {
       throw fileErrorFrom(f, err, 'read the audience');
     }
   });
+  const mtimes = stats.map((st) => st.mtimeMs);
+  const sizes = stats.map((st) => st.size);
   const h = heads[0]!;
   const build = { builtAt: h.builtAt, hashSeed: h.hashSeed, shardCount: files.length };
   const generation = generationOf(heads);
@@ -305,7 +304,8 @@ export async function refreshAudience(
     const gone = removedUsers;
     keep = (lo, hi) => !gone.has(lo, hi);
   } else {
-    const wanted = new UserIdSet();
+    // Sized for the ids the files may hold (about one per 10 bytes), so it seldom grows.
+    const wanted = new UserIdSet(Math.round(sizes.reduce((x, y) => x + y, 0) / 10));
     for (const f of list) {
       const a = readAudience(f);
       for (let i = 0; i < a.count; i++) wanted.add(a.lo[i]!, a.hi[i]!);
@@ -333,14 +333,20 @@ export async function refreshAudience(
       if (write) {
         const file = new AtomicFile(target);
         outs.push(file);
-        const buf = Buffer.allocUnsafe(a.bytes.length + a.count);
-        let p = 0;
+        // The kept lines as they are, a run of consecutive kept lines at a time (blank lines
+        // before a removed id go with it).
+        const parts: Buffer[] = [];
+        let run = -1;
         for (let i = 0; i < a.count; i++) {
-          if (kept[i] === 0) continue;
-          p += a.bytes.copy(buf, p, a.starts[i]!, a.ends[i]!);
-          buf[p++] = LF;
+          if (kept[i] === 1) {
+            if (run < 0) run = a.starts[i]!;
+          } else if (run >= 0) {
+            parts.push(a.bytes.subarray(run, a.starts[i]!));
+            run = -1;
+          }
         }
-        file.write(buf.subarray(0, p));
+        if (run >= 0) parts.push(a.bytes.subarray(run));
+        file.write(Buffer.concat(parts));
       }
       results.push({
         file: a.file,
