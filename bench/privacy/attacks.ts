@@ -4,7 +4,7 @@
  * (`privacy-quick.json` with --quick). See suite.ts and strategies.ts.
  *
  *   pnpm --filter @rollcall/bench exec tsx privacy/attacks.ts [--targets N] [--quick] [--spawn] [--seed S]
- *        [--cli dist|source]
+ *        [--cli dist|source] [--step-probes M]
  *   pnpm --filter @rollcall/bench bench:privacy [--quick]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     spawn: { type: 'boolean', default: false },
     seed: { type: 'string' },
     cli: { type: 'string' },
+    'step-probes': { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -32,6 +33,7 @@ const results = await runPrivacySuite({
   quick,
   spawn: values.spawn ?? false,
   ...(values.cli !== undefined ? { build: values.cli as 'dist' | 'source' } : {}),
+  ...(values['step-probes'] !== undefined ? { stepProbes: Number(values['step-probes']) } : {}),
   ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
   log: (line) => console.log(line),
 });

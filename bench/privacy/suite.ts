@@ -35,6 +35,8 @@ export interface SuiteOptions {
   spawn?: boolean;
   /** Run the CLI from `dist` or from source (default: `dist` when it is up to date). */
   build?: CliBuild;
+  /** Most probes of one target by the step attack (default 8; 2 quick): its cost and its strength. */
+  stepProbes?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -100,6 +102,12 @@ export async function runPrivacySuite(options: SuiteOptions): Promise<PrivacyRes
   const plan: AttackPlan & { honestUploads: number } = options.quick
     ? { averagingRounds: 16, stepMaxProbes: 2, honestUploads: 6 }
     : { averagingRounds: 200, stepMaxProbes: 8, honestUploads: TARGETS.honestUploads };
+  if (options.stepProbes !== undefined) {
+    if (!(Number.isInteger(options.stepProbes) && options.stepProbes >= 1)) {
+      throw new Error(`stepProbes must be an integer ≥ 1, got ${options.stepProbes}`);
+    }
+    plan.stepMaxProbes = options.stepProbes;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-privacy-'));
   const cli = new CliRunner({
     lanes: 2,
