@@ -51,6 +51,8 @@ describe('1,000 consecutive matches on one Matcher', () => {
           minAudience: 1,
           batchSize: 64,
           signal: shutdown.signal,
+          // 1,000 answers in a row: this test is about memory, not the daily budget.
+          privacy: { maxQueriesPerDay: 1_000_000 },
           // Every tenth match also writes a rejects file.
           ...(i % 10 === 0 ? { rejects } : {}),
           onProgress: () => {},
