@@ -71,17 +71,7 @@ export class UserIdSet {
 
   /** True when the user id (lo, hi) is a member. */
   has(lo: number, hi: number): boolean {
-    lo >>>= 0;
-    hi >>>= 0;
-    const pairs = this.#pairs;
-    const mask = this.#mask;
-    for (let s = mix(lo, hi) & mask; ; s = (s + 1) & mask) {
-      const l = pairs[2 * s]!;
-      const h = pairs[2 * s + 1]!;
-      if (l === lo && h === hi) return true;
-      // Always ends: the load factor keeps at least 30% of the slots empty.
-      if ((l | h) === 0) return false;
-    }
+    return this.indexOf(lo, hi) !== -1;
   }
 
   /**
@@ -98,6 +88,7 @@ export class UserIdSet {
       const l = pairs[2 * s]!;
       const h = pairs[2 * s + 1]!;
       if (l === lo && h === hi) return s;
+      // Always ends: the load factor keeps at least 30% of the slots empty.
       if ((l | h) === 0) return -1;
     }
   }
