@@ -4,10 +4,10 @@
  * Its exact counts are the operator's view: they are checked in the `--audit` output; the
  * advertiser's report holds the upload-only counts exactly and the platform-side ones as estimates.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ROOT, rollcall, tempDir } from './helpers.js';
+import { matchArgs, outputPath, ROOT, readJsonOutput, rollcall, tempDir } from './helpers.js';
 
 const SET = join(ROOT, 'fixtures/conformance');
 const names = readdirSync(join(SET, 'uploads')).map((f) => f.replace(/\.csv$/, ''));
@@ -32,31 +32,20 @@ describe('conformance set', () => {
     test(`${name}: audit counts and audience byte for byte (--min-audience 1); the report estimates`, () => {
       const expected = JSON.parse(readFileSync(join(SET, 'expected', `${name}.json`), 'utf8')) as Expected;
       const dir = tempDir();
-      const out = join(dir, 'audience.txt');
-      const reportPath = join(dir, 'report.json');
-      const auditPath = join(dir, 'audit.json');
-      const r = rollcall([
-        'match',
-        '--index',
-        join(SET, 'index.csv'),
-        '--upload',
-        join(SET, 'uploads', `${name}.csv`),
-        '--country',
-        expected.default_country,
-        '--out',
-        out,
-        '--report',
-        reportPath,
-        '--audit',
-        auditPath,
-        '--min-audience',
-        '1',
-        '--quiet',
-      ]);
+      const r = rollcall(
+        matchArgs({
+          index: join(SET, 'index.csv'),
+          upload: join(SET, 'uploads', `${name}.csv`),
+          dir,
+          country: expected.default_country,
+          outputs: ['report', 'audit'],
+          threads: null,
+        }),
+      );
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const audit = JSON.parse(readFileSync(auditPath, 'utf8'));
-      const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+      const audit = readJsonOutput(dir, 'audit');
+      const report = readJsonOutput(dir, 'report');
       for (const key of [
         'rows',
         'invalid',
@@ -77,31 +66,28 @@ describe('conformance set', () => {
         expect(report[`${key}_lower`]).toBeLessThanOrEqual(report[key]);
         expect(report[`${key}_upper`]).toBeGreaterThanOrEqual(report[key]);
       }
-      expect(readFileSync(out)).toEqual(readFileSync(join(SET, 'expected', `${name}.audience`)));
+      expect(readFileSync(outputPath(dir, 'audience'))).toEqual(
+        readFileSync(join(SET, 'expected', `${name}.audience`)),
+      );
     });
   }
 
   test('mx-tiny with the default --min-audience is suppressed: exit 3, no audience, counts withheld', () => {
     const dir = tempDir();
-    const out = join(dir, 'audience.txt');
-    const reportPath = join(dir, 'report.json');
-    const r = rollcall([
-      'match',
-      '--index',
-      join(SET, 'index.csv'),
-      '--upload',
-      join(SET, 'uploads', 'mx-tiny.csv'),
-      '--country',
-      'MX',
-      '--out',
-      out,
-      '--report',
-      reportPath,
-      '--quiet',
-    ]);
+    const r = rollcall(
+      matchArgs({
+        index: join(SET, 'index.csv'),
+        upload: join(SET, 'uploads', 'mx-tiny.csv'),
+        dir,
+        country: 'MX',
+        outputs: ['report'],
+        minAudience: null,
+        threads: null,
+      }),
+    );
     expect(r.status).toBe(3);
-    expect(existsSync(out)).toBe(false);
-    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    expect(existsSync(outputPath(dir, 'audience'))).toBe(false);
+    const report = readJsonOutput(dir, 'report');
     expect(report.suppressed).toBe(true);
     expect(report.matched).toBeNull();
     expect(report.opted_out_dropped).toBeNull();
@@ -122,32 +108,20 @@ describe('conformance set', () => {
     expect(JSON.parse(inspect.stdout)).toMatchObject({ entries: 20_000, sound: true });
     for (const name of ['ke-shop', 'de-clinic']) {
       const expected = JSON.parse(readFileSync(join(SET, 'expected', `${name}.json`), 'utf8')) as Expected;
-      const out = join(dir, `${name}.audience`);
-      const reportPath = join(dir, `${name}.json`);
-      const auditPath = join(dir, `${name}.audit.json`);
-      const r = rollcall([
-        'match',
-        '--index',
-        idx,
-        '--upload',
-        join(SET, 'uploads', `${name}.csv`),
-        '--country',
-        expected.default_country,
-        '--out',
-        out,
-        '--report',
-        reportPath,
-        '--audit',
-        auditPath,
-        '--min-audience',
-        '1',
-        '--threads',
-        '1',
-        '--quiet',
-      ]);
+      const runDir = join(dir, name);
+      mkdirSync(runDir);
+      const r = rollcall(
+        matchArgs({
+          index: idx,
+          upload: join(SET, 'uploads', `${name}.csv`),
+          dir: runDir,
+          country: expected.default_country,
+          outputs: ['report', 'audit'],
+        }),
+      );
       expect(r.status).toBe(0);
-      const report = JSON.parse(readFileSync(reportPath, 'utf8'));
-      const audit = JSON.parse(readFileSync(auditPath, 'utf8'));
+      const report = readJsonOutput(runDir, 'report');
+      const audit = readJsonOutput(runDir, 'audit');
       expect([audit.rows, audit.unique, audit.matched, audit.audience]).toEqual([
         expected.rows,
         expected.unique,
@@ -155,7 +129,9 @@ describe('conformance set', () => {
         expected.audience,
       ]);
       expect(report.index.source).toBe('file');
-      expect(readFileSync(out)).toEqual(readFileSync(join(SET, 'expected', `${name}.audience`)));
+      expect(readFileSync(outputPath(runDir, 'audience'))).toEqual(
+        readFileSync(join(SET, 'expected', `${name}.audience`)),
+      );
     }
   });
 });

@@ -16,14 +16,17 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   expectedOutcome,
   makePlatform,
+  matchArgs,
   type Platform,
   parseCsv,
+  readJsonOutput,
   removeScratchDirs,
   rollcall,
   rollcallInProcess,
   STACK_TRACE_LINE,
   scratchDir,
   tempFilesIn,
+  writeUpload,
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
@@ -238,7 +241,7 @@ function checkRun(r: { status: number | null; stderr: string }, dir: string): vo
     expect(r.stderr).toMatch(/^rollcall: .*\[ERR_[A-Z_]+\]\n$/);
     return;
   }
-  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  const report = readJsonOutput(dir, 'report');
   expect(report.rows).toBe(report.invalid + report.valid);
   expect(report.invalid).toBe(
     Object.values(report.invalid_by_reason as Record<string, number>).reduce((a, b) => a + b, 0),
@@ -255,30 +258,15 @@ const cliInput = (pool: () => string[]) =>
   );
 
 function argsFor(dir: string, extra: string[]): string[] {
-  return [
-    'match',
-    '--index',
-    platform.indexFile,
-    '--upload',
-    join(dir, 'upload.csv'),
-    '--country',
-    'GB',
-    '--out',
-    join(dir, 'audience.txt'),
-    '--report',
-    join(dir, 'report.json'),
-    '--rejects',
-    join(dir, 'rejects.csv'),
-    '--min-audience',
-    '3',
-    '--threads',
-    '1',
-    '--quiet',
+  return matchArgs({
+    index: platform.indexFile,
+    upload: join(dir, 'upload.csv'),
+    dir,
+    outputs: ['report', 'rejects'],
+    minAudience: 3,
     // A ledger of its own per run, outside `dir` (whose files the checks list).
-    '--ledger',
-    join(scratchDir('rollcall-fuzz-ledger-'), 'ledger.jsonl'),
-    ...extra,
-  ];
+    extra: ['--ledger', join(scratchDir('rollcall-fuzz-ledger-'), 'ledger.jsonl'), ...extra],
+  });
 }
 
 describe('fuzz: the CLI', () => {
@@ -288,7 +276,7 @@ describe('fuzz: the CLI', () => {
         cliInput(() => phonePool),
         async (input) => {
           const dir = scratchDir('rollcall-fuzz-cli-');
-          writeFileSync(join(dir, 'upload.csv'), input.bytes);
+          writeUpload(dir, input.bytes);
           checkRun(await rollcallInProcess(argsFor(dir, input.args)), dir);
         },
       ),
@@ -302,7 +290,7 @@ describe('fuzz: the CLI', () => {
         cliInput(() => phonePool),
         (input) => {
           const dir = scratchDir('rollcall-fuzz-bin-');
-          writeFileSync(join(dir, 'upload.csv'), input.bytes);
+          writeUpload(dir, input.bytes);
           checkRun(rollcall(argsFor(dir, input.args)), dir);
         },
       ),

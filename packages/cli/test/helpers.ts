@@ -1,11 +1,39 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '../../..');
-const BIN = join(ROOT, 'packages/cli/src/bin.ts');
+/** The CLI's entry, run from source. */
+export const BIN = join(ROOT, 'packages/cli/src/bin.ts');
+/** tsx's loader by its file URL, for a CLI run from a working directory outside the checkout. */
+const TSX_URL = pathToFileURL(
+  join(dirname(createRequire(join(ROOT, 'package.json')).resolve('tsx/package.json')), 'dist/loader.mjs'),
+).href;
+
+/**
+ * The argv after `node` that runs the CLI from source with `args`: `nodeArgs` (flags of node itself,
+ * and `--import`s to preload) first. With `cwd` outside the checkout, tsx is given by its path.
+ */
+export function cliArgv(
+  args: readonly string[],
+  options: { nodeArgs?: readonly string[]; cwd?: string } = {},
+): string[] {
+  const tsx = options.cwd === undefined || options.cwd === ROOT ? 'tsx' : TSX_URL;
+  return ['--conditions=source', '--import', tsx, ...(options.nodeArgs ?? []), BIN, ...args];
+}
 
 /** What a CLI run printed and returned. */
 export interface CliRun {
@@ -14,16 +42,36 @@ export interface CliRun {
   stderr: string;
 }
 
+/** How to run the binary: see {@link rollcall}. */
+export interface SpawnOptions {
+  /** Working directory. Default the repository root. */
+  cwd?: string;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Flags of node itself (before the binary), e.g. `--max-old-space-size=64` or an `--import`. */
+  nodeArgs?: readonly string[];
+  /** Given on standard input (a pipe). */
+  input?: string | Uint8Array;
+  /** Run as this user and group (root only). */
+  uid?: number;
+  gid?: number;
+  /** The node binary to run it with. Default this process's (`process.execPath`). */
+  node?: string;
+  /** Give up (kill it) after this many ms. Default 120 s. */
+  timeoutMs?: number;
+}
+
 /** Runs the real `rollcall` binary (from source) with `args`, as a separate process. */
-export function rollcall(
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): CliRun {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
+export function rollcall(args: readonly string[], options: SpawnOptions = {}): CliRun {
+  const { uid, gid } = options;
+  const r = spawnSync(options.node ?? process.execPath, cliArgv(args, options), {
     cwd: options.cwd ?? ROOT,
     encoding: 'utf8',
     env: { ...process.env, ...options.env },
-    timeout: 120_000,
+    timeout: options.timeoutMs ?? 120_000,
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(uid !== undefined ? { uid } : {}),
+    ...(gid !== undefined ? { gid } : {}),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -32,19 +80,45 @@ export function rollcall(
 const NOBODY = 65534;
 
 /**
- * How to run the CLI without privileges, for tests of permission errors: as is when not root; as
- * root, as uid/gid 65534 (`nobody`) — but only when that user can reach the checkout and its
- * `node_modules` (a clone inside a directory other users cannot read cannot be run by them), which
- * is checked by running the CLI's `--help` as that user. Otherwise `skip` says why, for `ctx.skip`.
+ * A node binary that `uid` can run: this process's own when that user can reach it, else a hard
+ * link to it (a copy across file systems) in a new directory anyone can read. Node from
+ * `npx node@24` lives under root's home, which other users cannot enter. The link goes when this
+ * process exits.
  */
-export function unprivilegedRun(): { as: { uid?: number; gid?: number } } | { skip: string } {
+function nodeFor(uid: number, gid: number): string {
+  const own = spawnSync(process.execPath, ['-e', ''], { uid, gid, timeout: 60_000 });
+  if (own.error === undefined && own.status === 0) return process.execPath;
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-node-'));
+  chmodSync(dir, 0o755);
+  const node = join(dir, 'node');
+  try {
+    linkSync(process.execPath, node);
+  } catch {
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+  }
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return node;
+}
+
+/**
+ * How to run the CLI without privileges, for tests of permission errors: as is when not root; as
+ * root, as uid/gid 65534 (`nobody`), with a node binary that user can run (see {@link nodeFor}) —
+ * but only when that user can reach the checkout and its `node_modules` (a clone inside a
+ * directory other users cannot read cannot be run by them), which is checked by running the CLI's
+ * `--help` as that user. Otherwise `skip` says why, for `ctx.skip`. `as` goes into
+ * {@link rollcall}'s options.
+ */
+export function unprivilegedRun(): { as: { uid?: number; gid?: number; node?: string } } | { skip: string } {
   if (process.getuid?.() !== 0) return { as: {} };
-  const as = { uid: NOBODY, gid: NOBODY };
-  const probe = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, '--help'], {
+  const node = nodeFor(NOBODY, NOBODY);
+  const as = { uid: NOBODY, gid: NOBODY, node };
+  const probe = spawnSync(node, cliArgv(['--help']), {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
-    ...as,
+    uid: NOBODY,
+    gid: NOBODY,
   });
   if (probe.error === undefined && probe.status === 0) return { as };
   const why =
@@ -117,12 +191,15 @@ export interface CliProcess {
   done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
 }
 
-/** Starts the real `rollcall` binary without waiting for it. */
+/**
+ * Starts the real `rollcall` binary without waiting for it. With `limitMs`, `done` gives up after
+ * that long: the process is killed (SIGKILL) and its status is null.
+ */
 export function rollcallStart(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv } = {},
+  options: { env?: NodeJS.ProcessEnv; limitMs?: number } = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
+  const child = spawn(process.execPath, cliArgv(args), {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -136,7 +213,12 @@ export function rollcallStart(
     stderr += s;
   });
   const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    const timer =
+      options.limitMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.limitMs);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
   });
   return { child, done };
 }
@@ -157,25 +239,11 @@ export function rollcallPeakRss(
   options: { nodeArgs?: readonly string[] } = {},
 ): CliRun & { peakRssMiB: number } {
   const probe = join(scratchDir('rollcall-rss-'), 'maxrss');
-  const r = spawnSync(
-    process.execPath,
-    [
-      ...(options.nodeArgs ?? []),
-      '--conditions=source',
-      '--import',
-      'tsx',
-      '--import',
-      RSS_PROBE,
-      BIN,
-      ...args,
-    ],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, ROLLCALL_TEST_RSS_FILE: probe },
-      timeout: 300_000,
-    },
-  );
+  const r = rollcall(args, {
+    nodeArgs: [...(options.nodeArgs ?? []), '--import', RSS_PROBE],
+    env: { ROLLCALL_TEST_RSS_FILE: probe },
+    timeoutMs: 300_000,
+  });
   const kib = Number(readFileSync(probe, 'utf8'));
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, peakRssMiB: kib / 1024 };
 }
@@ -344,4 +412,109 @@ export function scratchDir(prefix = 'rollcall-test-'): string {
 /** Deletes every {@link scratchDir} made so far (call it in `afterAll`: some tests write hundreds of MB). */
 export function removeScratchDirs(): void {
   for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The outputs a `match` may be asked for: each flag, and the file it names in the run's directory. */
+export const MATCH_OUTPUTS = {
+  audience: ['--out', 'audience.txt'],
+  report: ['--report', 'report.json'],
+  audit: ['--audit', 'audit.json'],
+  rejects: ['--rejects', 'rejects.csv'],
+  html: ['--report-html', 'report.html'],
+} as const;
+
+/** One of {@link MATCH_OUTPUTS}. */
+export type MatchOutput = keyof typeof MATCH_OUTPUTS;
+
+/** A `match` run of a test: see {@link matchArgs}. */
+export interface MatchOptions {
+  /** `--index`: a built index file or a source CSV. */
+  index: string;
+  /** `--upload`. */
+  upload: string;
+  /** Where the outputs go, under the names of {@link MATCH_OUTPUTS}. */
+  dir: string;
+  /** `--country`. Default GB. */
+  country?: string;
+  /** The outputs asked for besides the audience (always asked for). Default: report, audit and rejects. */
+  outputs?: readonly Exclude<MatchOutput, 'audience'>[];
+  /** `--min-audience`; null leaves the flag out (the default floor). Default 1. */
+  minAudience?: number | null;
+  /** `--threads`; null leaves the flag out (one per core). Default 1. */
+  threads?: number | null;
+  /** `--quiet` (no summary on stdout). Default true. */
+  quiet?: boolean;
+  /** More arguments, last. */
+  extra?: readonly string[];
+}
+
+/**
+ * The argv of `rollcall match` for a test: the index, the upload, the country, the outputs in
+ * `dir`, then the floor, the threads, `--quiet` and `extra`, each as {@link MatchOptions} says.
+ * Give it to any runner: {@link rollcallInProcess}, {@link rollcall}, {@link rollcallStart}, ….
+ */
+export function matchArgs(o: MatchOptions): string[] {
+  const args = ['match', '--index', o.index, '--upload', o.upload, '--country', o.country ?? 'GB'];
+  for (const output of ['audience', ...(o.outputs ?? ['report', 'audit', 'rejects'])] as const) {
+    const [flag, name] = MATCH_OUTPUTS[output];
+    args.push(flag, join(o.dir, name));
+  }
+  const minAudience = o.minAudience === undefined ? 1 : o.minAudience;
+  if (minAudience !== null) args.push('--min-audience', String(minAudience));
+  const threads = o.threads === undefined ? 1 : o.threads;
+  if (threads !== null) args.push('--threads', String(threads));
+  if (o.quiet ?? true) args.push('--quiet');
+  return [...args, ...(o.extra ?? [])];
+}
+
+/** Runs {@link matchArgs} in process (see {@link rollcallInProcess}). */
+export function matchInProcess(
+  o: MatchOptions,
+  options: { env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
+  return rollcallInProcess(matchArgs(o), options);
+}
+
+/** The path of a match output in `dir`. */
+export function outputPath(dir: string, output: MatchOutput): string {
+  return join(dir, MATCH_OUTPUTS[output][1]);
+}
+
+/** A text output of a match in `dir`: the audience, the rejects CSV or the HTML report. */
+export function readOutput(dir: string, output: 'audience' | 'rejects' | 'html'): string {
+  return readFileSync(outputPath(dir, output), 'utf8');
+}
+
+/** A JSON output of a match in `dir`, parsed: the advertiser's report or the operator's (exact) audit. */
+export function readJsonOutput(dir: string, output: 'report' | 'audit') {
+  return JSON.parse(readFileSync(outputPath(dir, output), 'utf8'));
+}
+
+/** Writes an upload `name` (default `upload.csv`) in `dir`; returns its path. */
+export function writeUpload(dir: string, content: string | Uint8Array, name = 'upload.csv'): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/**
+ * A messy upload of `rows` rows (fixtures/generate.ts `uploadRows`, deterministic for a seed) of
+ * the platform's numbers and others, written as `upload.csv` in the platform's directory.
+ */
+export async function platformUpload(
+  platform: Platform,
+  rows: number,
+  seed: number,
+): Promise<{ path: string; lines: string[]; text: string }> {
+  const { uploadRows } = await import('../../../fixtures/generate.js');
+  const lines = [
+    ...uploadRows(
+      rows,
+      platform.entries.map((e) => e.phone),
+      'GB',
+      seed,
+    ),
+  ];
+  const text = `${lines.join('\n')}\n`;
+  return { path: writeUpload(platform.dir, text), lines, text };
 }

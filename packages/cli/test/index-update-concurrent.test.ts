@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { applyChanges, openIndex } from '@rollcall/index';
 import type { PhoneKey } from '@rollcall/phone';
 import { afterAll, describe, expect, test } from 'vitest';
-import { makePlatform, removeScratchDirs, rollcall, rollcallStart } from './helpers.js';
+import {
+  makePlatform,
+  matchArgs,
+  outputPath,
+  removeScratchDirs,
+  rollcall,
+  rollcallStart,
+  writeUpload,
+} from './helpers.js';
 
 afterAll(removeScratchDirs);
 
@@ -50,8 +58,7 @@ describe('index update beside readers', () => {
       ...entries.filter((_, i) => i % 50 === 0).map((e) => e.phone),
       ...Array.from({ length: 400 }, (_, i) => `+4474009${String(i * 50).padStart(5, '0')}`),
     ];
-    const uploadFile = join(dir, 'upload.csv');
-    writeFileSync(uploadFile, `Phone Number\n${upload.join('\n')}\n`);
+    const uploadFile = writeUpload(dir, `Phone Number\n${upload.join('\n')}\n`);
     // The old and the new audience, from a copy updated in this process.
     const copy = join(dir, 'copy.idx');
     copyFileSync(indexFile, copy);
@@ -60,22 +67,16 @@ describe('index update beside readers', () => {
     const newAudience = await audienceOf(copy, upload);
     expect(newAudience).not.toBe(oldAudience);
 
-    const out = join(dir, 'audience.txt');
+    const out = outputPath(dir, 'audience');
+    const matchOfUpload = matchArgs({
+      index: indexFile,
+      upload: uploadFile,
+      dir,
+      outputs: [],
+      threads: null,
+    });
     const update = rollcallStart(['index', 'update', indexFile, changes, '--quiet']);
-    const match = rollcallStart([
-      'match',
-      '--index',
-      indexFile,
-      '--upload',
-      uploadFile,
-      '--country',
-      'GB',
-      '--out',
-      out,
-      '--min-audience',
-      '1',
-      '--quiet',
-    ]);
+    const match = rollcallStart(matchOfUpload);
     let running = true;
     void update.done.then(() => {
       running = false;
@@ -97,20 +98,7 @@ describe('index update beside readers', () => {
     expect([oldAudience, newAudience]).toContain(readFileSync(out, 'utf8'));
     expect(await audienceOf(indexFile, upload)).toBe(newAudience);
     // A match started after the update ends gets the new audience.
-    const after = rollcall([
-      'match',
-      '--index',
-      indexFile,
-      '--upload',
-      uploadFile,
-      '--country',
-      'GB',
-      '--out',
-      out,
-      '--min-audience',
-      '1',
-      '--quiet',
-    ]);
+    const after = rollcall(matchOfUpload);
     expect(after.status, after.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(newAudience);
   }, 300_000);

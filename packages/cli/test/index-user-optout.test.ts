@@ -7,7 +7,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { removeScratchDirs, rollcallInProcess, scratchDir } from './helpers.js';
+import {
+  matchInProcess,
+  outputPath,
+  removeScratchDirs,
+  rollcallInProcess,
+  scratchDir,
+  writeUpload,
+} from './helpers.js';
 
 afterAll(removeScratchDirs);
 
@@ -18,33 +25,20 @@ function files(indexCsv: string, upload: string[]) {
   const dir = scratchDir('rollcall-user-optout-');
   const csv = join(dir, 'index.csv');
   writeFileSync(csv, indexCsv);
-  const up = join(dir, 'upload.csv');
-  writeFileSync(up, `phone\n${upload.join('\n')}\n`);
-  return { dir, csv, up, idx: join(dir, 'index.idx'), out: join(dir, 'audience.txt') };
+  const up = writeUpload(dir, `phone\n${upload.join('\n')}\n`);
+  return { dir, csv, up, idx: join(dir, 'index.idx'), out: outputPath(dir, 'audience') };
 }
 
-async function match(index: string, upload: string, out: string) {
-  return rollcallInProcess([
-    'match',
-    '--index',
-    index,
-    '--upload',
-    upload,
-    '--country',
-    'GB',
-    '--out',
-    out,
-    '--min-audience',
-    '1',
-    '--quiet',
-  ]);
+/** A match of `upload` against `index`, its audience (if released) in `dir`. */
+function match(index: string, upload: string, dir: string) {
+  return matchInProcess({ index, upload, dir, outputs: [], threads: null });
 }
 
 describe('the issue’s example: uploading only the number that did not opt out', () => {
   test('built index file: no audience (user 42 is out), exit 3', async () => {
     const f = files(EXAMPLE, ['+447400123456']);
     expect((await rollcallInProcess(['index', 'build', f.csv, '-o', f.idx, '--quiet'])).status).toBe(0);
-    const run = await match(f.idx, f.up, f.out);
+    const run = await match(f.idx, f.up, f.dir);
     // An empty audience is below any floor: suppressed, and no audience file is written.
     expect(run.status, 'suppressed: the only matched user opted out').toBe(3);
     expect(existsSync(f.out), 'no audience file').toBe(false);
@@ -52,7 +46,7 @@ describe('the issue’s example: uploading only the number that did not opt out'
 
   test('CSV index loaded in memory: the same', async () => {
     const f = files(EXAMPLE, ['+447400123456']);
-    const run = await match(f.csv, f.up, f.out);
+    const run = await match(f.csv, f.up, f.dir);
     expect(run.status, 'suppressed: the only matched user opted out').toBe(3);
     expect(existsSync(f.out), 'no audience file').toBe(false);
   });
@@ -61,7 +55,7 @@ describe('the issue’s example: uploading only the number that did not opt out'
     const f = files(`${EXAMPLE}+447400123458,7,false\n`, ['+447400123456', '07400 123458']);
     for (const index of [f.csv, f.idx]) {
       if (index === f.idx) await rollcallInProcess(['index', 'build', f.csv, '-o', f.idx, '--quiet']);
-      const run = await match(index, f.up, f.out);
+      const run = await match(index, f.up, f.dir);
       expect(run.status).toBe(0);
       expect(readFileSync(f.out, 'utf8') === '7\n', 'the audience is the other user alone').toBe(true);
     }
@@ -74,7 +68,7 @@ describe('the issue’s example: uploading only the number that did not opt out'
     writeFileSync(changes, 'phone,opted_out\n+447400123457,true\n');
     const opt = await rollcallInProcess(['index', 'optout', f.idx, changes]);
     expect(opt.status).toBe(0);
-    const run = await match(f.idx, f.up, f.out);
+    const run = await match(f.idx, f.up, f.dir);
     expect(run.status, 'suppressed: the only matched user opted out').toBe(3);
     expect(existsSync(f.out), 'no audience file').toBe(false);
     // The run says what it did to users, and the count it leaves in the header is of numbers.

@@ -4,16 +4,19 @@
  * we accept what libphonenumber-js reads, and never repair what a spreadsheet destroyed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   makePlatform,
+  matchInProcess,
+  outputPath,
   type Platform,
   parseCsv,
+  readJsonOutput,
+  readOutput,
   removeScratchDirs,
-  rollcallInProcess,
   scratchDir,
+  writeUpload,
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
@@ -85,38 +88,15 @@ function quote(cell: string): string {
 describe('phone cells through the CLI (--country GB)', () => {
   test('each cell is the platform number or the documented reject, on its own line; malformed rows too', async () => {
     const dir = scratchDir();
-    const upload = join(dir, 'cells.csv');
     const lines = ['label,phone'];
     for (const [label, cell] of CASES) lines.push(`${quote(label)},${quote(cell())}`);
     lines.push(`too few columns ${e164}`); // line CASES.length + 2
     lines.push(`too many,${e164},extra`); // line CASES.length + 3
-    writeFileSync(upload, `${lines.join('\n')}\n`);
-    const out = join(dir, 'audience.txt');
-    const r = await rollcallInProcess([
-      'match',
-      '--index',
-      platform.indexFile,
-      '--upload',
-      upload,
-      '--country',
-      'GB',
-      '--out',
-      out,
-      '--report',
-      join(dir, 'report.json'),
-      '--audit',
-      join(dir, 'audit.json'),
-      '--rejects',
-      join(dir, 'rejects.csv'),
-      '--min-audience',
-      '1',
-      '--threads',
-      '1',
-      '--quiet',
-    ]);
+    const upload = writeUpload(dir, `${lines.join('\n')}\n`, 'cells.csv');
+    const r = await matchInProcess({ index: platform.indexFile, upload, dir });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const rejects = parseCsv(readFileSync(join(dir, 'rejects.csv'), 'utf8'));
+    const rejects = parseCsv(readOutput(dir, 'rejects'));
     expect(rejects[0]).toEqual(['line', 'cell', 'reason']);
     const got = new Map(rejects.slice(1).map(([line, , reason]) => [Number(line), reason]));
     const want = new Map<number, string>();
@@ -133,7 +113,7 @@ describe('phone cells through the CLI (--country GB)', () => {
       );
     expect(show(got)).toEqual(show(want));
 
-    const report = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')); // exact: the operator's audit
+    const report = readJsonOutput(dir, 'audit'); // exact: the operator's audit
     const validCount = CASES.filter(([, , o]) => o === 'valid').length;
     // Every valid spelling is the same number: one unique, one match, one user.
     expect([report.rows, report.valid, report.unique, report.matched]).toEqual([
@@ -145,7 +125,7 @@ describe('phone cells through the CLI (--country GB)', () => {
     expect(report.invalid).toBe(
       Object.values(report.invalid_by_reason as Record<string, number>).reduce((a, b) => a + b, 0),
     );
-    expect(readFileSync(out, 'utf8')).toBe(`${userId}\n`);
+    expect(readOutput(dir, 'audience')).toBe(`${userId}\n`);
   });
 
   test('hashed uploads (--hashed meta): a digest matches, anything else is NOT_A_HASH or EMPTY', async () => {
@@ -160,38 +140,20 @@ describe('phone cells through the CLI (--country GB)', () => {
       ['non-hex', `${digest.slice(0, 63)}g`],
       ['empty', ''],
     ];
-    const upload = join(dir, 'hashed.csv');
-    writeFileSync(upload, `label,phone_sha256\n${cells.map(([l, c]) => `${l},${c}`).join('\n')}\n`);
-    const out = join(dir, 'audience.txt');
-    const r = await rollcallInProcess([
-      'match',
-      '--index',
-      platform.indexFile,
-      '--upload',
+    const upload = writeUpload(
+      dir,
+      `label,phone_sha256\n${cells.map(([l, c]) => `${l},${c}`).join('\n')}\n`,
+      'hashed.csv',
+    );
+    const r = await matchInProcess({
+      index: platform.indexFile,
       upload,
-      '--phone-column',
-      'phone_sha256',
-      '--hashed',
-      'meta',
-      '--country',
-      'GB',
-      '--out',
-      out,
-      '--report',
-      join(dir, 'report.json'),
-      '--audit',
-      join(dir, 'audit.json'),
-      '--rejects',
-      join(dir, 'rejects.csv'),
-      '--min-audience',
-      '1',
-      '--threads',
-      '1',
-      '--quiet',
-    ]);
+      dir,
+      extra: ['--phone-column', 'phone_sha256', '--hashed', 'meta'],
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const reasons = parseCsv(readFileSync(join(dir, 'rejects.csv'), 'utf8'))
+    const reasons = parseCsv(readOutput(dir, 'rejects'))
       .slice(1)
       .map(([line, , reason]) => [cells[Number(line) - 2]![0], reason]);
     expect(reasons).toEqual([
@@ -200,38 +162,29 @@ describe('phone cells through the CLI (--country GB)', () => {
       ['non-hex', 'NOT_A_HASH'],
       ['empty', 'EMPTY'],
     ]);
-    const report = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')); // exact: the operator's audit
+    const report = readJsonOutput(dir, 'audit'); // exact: the operator's audit
     // The two spellings of one digest are one; the google-convention digest is a valid row that matches nothing.
     expect([report.rows, report.valid, report.unique, report.matched, report.audience]).toEqual([
       7, 3, 2, 1, 1,
     ]);
-    expect(readFileSync(out, 'utf8')).toBe(`${userId}\n`);
+    expect(readOutput(dir, 'audience')).toBe(`${userId}\n`);
   });
 
   test('--hashed against an index without a SHA-256 section: exit 2, coded, nothing written', async () => {
     const plain = await makePlatform({ entries: 20, seed: 4 });
     const dir = scratchDir();
-    const upload = join(dir, 'hashed.csv');
-    writeFileSync(upload, `phone\n${'a'.repeat(64)}\n`);
-    const r = await rollcallInProcess([
-      'match',
-      '--index',
-      plain.indexFile,
-      '--upload',
+    const upload = writeUpload(dir, `phone\n${'a'.repeat(64)}\n`, 'hashed.csv');
+    const r = await matchInProcess({
+      index: plain.indexFile,
       upload,
-      '--hashed',
-      'google',
-      '--country',
-      'GB',
-      '--out',
-      join(dir, 'audience.txt'),
-      '--rejects',
-      join(dir, 'rejects.csv'),
-      '--threads',
-      '1',
-    ]);
+      dir,
+      outputs: ['rejects'],
+      minAudience: null,
+      quiet: false,
+      extra: ['--hashed', 'google'],
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--with-sha256.*\[ERR_INDEX_MISSING_SECTION\]\n$/);
-    expect(existsSync(join(dir, 'audience.txt')) || existsSync(join(dir, 'rejects.csv'))).toBe(false);
+    expect(existsSync(outputPath(dir, 'audience')) || existsSync(outputPath(dir, 'rejects'))).toBe(false);
   });
 });

@@ -8,16 +8,18 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type CliRun,
+  cliArgv,
   makePlatform,
+  matchArgs,
   type Platform,
+  platformUpload,
   ROOT,
   removeScratchDirs,
+  rollcall,
   rollcallInProcess,
   STACK_TRACE_LINE,
   scratchDir,
@@ -25,22 +27,6 @@ import {
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
-
-const BIN = join(ROOT, 'packages/cli/src/bin.ts');
-/** tsx's loader by its file URL, so that the CLI can run from any working directory. */
-const TSX = pathToFileURL(
-  join(dirname(createRequire(join(ROOT, 'package.json')).resolve('tsx/package.json')), 'dist/loader.mjs'),
-).href;
-
-/** Runs the binary (from source) with `cwd` as its working directory. */
-function rollcallFrom(cwd: string, args: readonly string[]): CliRun {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', TSX, BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /**
  * Preloaded into the CLI: on the first call of `fs[ROLLCALL_TEST_SIGNAL_AT]` (`fsyncSync` or
@@ -63,22 +49,16 @@ fs[at] = function (...args) {
 syncBuiltinESMExports();
 `)}`;
 
+/** Runs the binary with {@link SIGNAL_SELF} preloaded: it signals itself `signal` at its first `fs[at]`. */
 function rollcallSignalledAt(
   at: 'fsyncSync' | 'renameSync',
   signal: NodeJS.Signals,
   args: readonly string[],
 ): CliRun {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', '--import', SIGNAL_SELF, BIN, ...args],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, ROLLCALL_TEST_SIGNAL_AT: at, ROLLCALL_TEST_SIGNAL: signal },
-      timeout: 120_000,
-    },
-  );
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return rollcall(args, {
+    nodeArgs: ['--import', SIGNAL_SELF],
+    env: { ROLLCALL_TEST_SIGNAL_AT: at, ROLLCALL_TEST_SIGNAL: signal },
+  });
 }
 
 let platform: Platform;
@@ -86,43 +66,14 @@ let upload: string;
 
 beforeAll(async () => {
   platform = await makePlatform({ entries: 2000, seed: 16 });
-  const { uploadRows } = await import('../../../fixtures/generate.js');
-  upload = join(platform.dir, 'upload.csv');
-  const lines = [
-    ...uploadRows(
-      20_000,
-      platform.entries.map((e) => e.phone),
-      'GB',
-      161,
-    ),
-  ];
-  writeFileSync(upload, `${lines.join('\n')}\n`);
+  upload = (await platformUpload(platform, 20_000, 161)).path;
 });
 
 const OUTPUTS = ['audience.txt', 'report.json', 'report.html', 'rejects.csv'];
 
-const matchArgs = (dir: string, source = upload): string[] => [
-  'match',
-  '--index',
-  platform.indexFile,
-  '--upload',
-  source,
-  '--country',
-  'GB',
-  '--out',
-  join(dir, 'audience.txt'),
-  '--report',
-  join(dir, 'report.json'),
-  '--report-html',
-  join(dir, 'report.html'),
-  '--rejects',
-  join(dir, 'rejects.csv'),
-  '--min-audience',
-  '1',
-  '--threads',
-  '2',
-  '--quiet',
-];
+/** The match of the upload into `dir`, with every output of {@link OUTPUTS}. */
+const argsOf = (dir: string): string[] =>
+  matchArgs({ index: platform.indexFile, upload, dir, outputs: ['report', 'html', 'rejects'], threads: 2 });
 
 /** Yesterday's outputs in `dir`. */
 function yesterday(dir: string): void {
@@ -145,7 +96,7 @@ describe('a stop asked for before the commit point: exit 130/143, no output repl
     test(`${signal} during the final counting, sorting and writing of a match`, () => {
       const dir = scratchDir();
       yesterday(dir);
-      const r = rollcallSignalledAt('fsyncSync', signal, matchArgs(dir));
+      const r = rollcallSignalledAt('fsyncSync', signal, argsOf(dir));
       expect(r.status).toBe(code);
       expect(r.stderr).toContain(`rollcall: ${signal}: stopping\n`);
       expect(r.stderr).toMatch(/no output was replaced \[ERR_ABORTED\]\n$/);
@@ -170,7 +121,7 @@ describe('a stop that comes during the commit is too late, and the run says so',
   test('SIGINT during the renames: every output new, exit 0, no "stopping" claim', () => {
     const dir = scratchDir();
     yesterday(dir);
-    const r = rollcallSignalledAt('renameSync', 'SIGINT', matchArgs(dir));
+    const r = rollcallSignalledAt('renameSync', 'SIGINT', argsOf(dir));
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('\nrollcall: SIGINT: the outputs are already written in full; finishing\n');
     expect(outcome(dir)).toEqual({ old: [], fresh: OUTPUTS });
@@ -182,7 +133,7 @@ describe('every output path is checked before any work', () => {
     const dir = scratchDir();
     yesterday(dir);
     mkdirSync(join(dir, 'a-directory'));
-    const args = matchArgs(dir);
+    const args = argsOf(dir);
     args[args.indexOf('--out') + 1] = join(dir, 'a-directory');
     const r = await rollcallInProcess(args);
     expect(r.status).toBe(2);
@@ -213,10 +164,10 @@ describe('every output path is checked before any work', () => {
     if (device) cases.push(['--out', join(dir, 'null'), /it is a character device/]);
     for (const [flag, path, why] of cases) {
       const out = scratchDir();
-      const args = matchArgs(out);
+      const args = argsOf(out);
       args[args.indexOf(flag) + 1] = path;
       // Run from a scratch directory (`-` is a path there), with tsx found from the checkout.
-      const r = rollcallFrom(out, args);
+      const r = rollcall(args, { cwd: out });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(why);
       expect(r.stderr).toMatch(/cannot create output file: .* \[ERR_IO\]\n$/);
@@ -237,14 +188,7 @@ describe('stress: real signals from outside at staggered times across the end of
     const dir0 = scratchDir();
     const base = await new Promise<number>((resolve) => {
       const started = Date.now();
-      const child = spawn(
-        process.execPath,
-        ['--conditions=source', '--import', 'tsx', BIN, ...matchArgs(dir0)],
-        {
-          cwd: ROOT,
-          stdio: 'ignore',
-        },
-      );
+      const child = spawn(process.execPath, cliArgv(argsOf(dir0)), { cwd: ROOT, stdio: 'ignore' });
       child.on('close', () => resolve(Date.now() - started));
     });
     const seen = { stopped: 0, finished: 0 };
@@ -255,14 +199,10 @@ describe('stress: real signals from outside at staggered times across the end of
       // sorting, the writing, the commit, and after.
       const delay = Math.round(base * (0.6 + (0.65 * i) / (TRIES - 1)));
       const r = await new Promise<CliRun>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          ['--conditions=source', '--import', 'tsx', BIN, ...matchArgs(dir)],
-          {
-            cwd: ROOT,
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
+        const child = spawn(process.execPath, cliArgv(argsOf(dir)), {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stderr = '';
         child.stderr!.setEncoding('utf8').on('data', (s: string) => {
           stderr += s;

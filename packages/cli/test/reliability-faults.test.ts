@@ -12,8 +12,12 @@ import {
   type ExpectedOutcome,
   expectedOutcome,
   makePlatform,
+  matchArgs,
   type Platform,
   parseCsv,
+  platformUpload,
+  readJsonOutput,
+  readOutput,
   removeScratchDirs,
   rollcall,
   rollcallInProcess,
@@ -33,44 +37,17 @@ let expected: ExpectedOutcome;
 
 beforeAll(async () => {
   platform = await makePlatform({ entries: 2000, seed: 41 });
-  const { uploadRows } = await import('../../../fixtures/generate.js');
-  const lines = [
-    ...uploadRows(
-      20_000,
-      platform.entries.map((e) => e.phone),
-      'GB',
-      42,
-    ),
-  ];
-  upload = join(platform.dir, 'upload.csv');
-  writeFileSync(upload, `${lines.join('\n')}\n`);
-  const cells = parseCsv(lines.slice(1).join('\n')).map((row) => row[1]!);
+  const made = await platformUpload(platform, 20_000, 42);
+  upload = made.path;
+  const cells = parseCsv(made.lines.slice(1).join('\n')).map((row) => row[1]!);
   expected = await expectedOutcome(platform.entries, cells, 'GB');
   expect(expected.rows).toBe(20_000);
   expect(expected.audience).toBeGreaterThan(1000);
 });
 
-const matchArgs = (dir: string, extra: string[] = []): string[] => [
-  'match',
-  '--index',
-  platform.indexFile,
-  '--upload',
-  upload,
-  '--country',
-  'GB',
-  '--out',
-  join(dir, 'audience.txt'),
-  '--report',
-  join(dir, 'report.json'),
-  '--audit',
-  join(dir, 'audit.json'),
-  '--rejects',
-  join(dir, 'rejects.csv'),
-  '--min-audience',
-  '1',
-  '--quiet',
-  ...extra,
-];
+/** The match of the messy upload (or `source`) into `dir`, on `threads` threads (null: one per core). */
+const argsOf = (dir: string, threads: number | null = null, source = upload): string[] =>
+  matchArgs({ index: platform.indexFile, upload: source, dir, threads });
 
 /** Puts yesterday's outputs in `dir`, and returns a check that they are still byte for byte the same. */
 function yesterdaysOutputs(dir: string): () => void {
@@ -90,13 +67,13 @@ function yesterdaysOutputs(dir: string): () => void {
 describe('worker faults, through the binary (ROLLCALL_TEST_FAULTS, a test-only hook)', () => {
   test('a worker that dies on batch 1: the batch is retried and the audience is exact', () => {
     const dir = scratchDir();
-    const r = rollcall(matchArgs(dir, ['--threads', '2']), {
+    const r = rollcall(argsOf(dir, 2), {
       env: { ROLLCALL_TEST_FAULTS: '{"crashOnSeq":1}' },
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe(expected.audienceText);
-    const report = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')); // exact: the operator's audit
+    expect(readOutput(dir, 'audience')).toBe(expected.audienceText);
+    const report = readJsonOutput(dir, 'audit'); // exact: the operator's audit
     expect([
       report.rows,
       report.invalid,
@@ -117,7 +94,7 @@ describe('worker faults, through the binary (ROLLCALL_TEST_FAULTS, a test-only h
   test('a batch that fails on every attempt: exit 1, one coded line, and no output touched', async () => {
     const dir = scratchDir();
     const unchanged = yesterdaysOutputs(dir);
-    const r = await rollcallInProcess(matchArgs(dir, ['--threads', '2']), {
+    const r = await rollcallInProcess(argsOf(dir, 2), {
       env: { ROLLCALL_TEST_FAULTS: '{"failOnSeq":1}' },
     });
     expect(r.status).toBe(1);
@@ -129,7 +106,7 @@ describe('worker faults, through the binary (ROLLCALL_TEST_FAULTS, a test-only h
 
   test('a malformed hook value is refused as a bad argument (exit 2), not ignored', async () => {
     const dir = scratchDir();
-    const r = await rollcallInProcess(matchArgs(dir), { env: { ROLLCALL_TEST_FAULTS: '{"failOnSeq":"0"}' } });
+    const r = await rollcallInProcess(argsOf(dir), { env: { ROLLCALL_TEST_FAULTS: '{"failOnSeq":"0"}' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/ROLLCALL_TEST_FAULTS: .*\[ERR_INVALID_ARGUMENT\]/);
     expect(readdirSync(dir)).toEqual([]);
@@ -160,7 +137,7 @@ describe('signals', () => {
     test(`${signal} during a match: exit ${code}, workers stopped, temp files removed, old outputs intact`, async () => {
       const dir = scratchDir();
       const unchanged = yesterdaysOutputs(dir);
-      const run = rollcallStart([...matchArgs(dir, ['--threads', '2']).map((a) => (a === upload ? big : a))]);
+      const run = rollcallStart(argsOf(dir, 2, big));
       // Started for real: the rejects temp file has rows in it, so batches are being joined.
       await waitFor(() => {
         const temp = tempFilesIn(dir).find((f) => f.startsWith('.rejects.csv.'));
@@ -215,7 +192,7 @@ describe('disk full, read-only, unwritable', () => {
     const full = mount('size=64k');
     if (full === undefined) return ctx.skip('cannot mount a tmpfs here (needs root)');
     writeFileSync(join(full, 'rejects.csv'), 'old\n');
-    const r = await rollcallInProcess(matchArgs(full, ['--threads', '1']));
+    const r = await rollcallInProcess(argsOf(full, 1));
     // 20,000 rows hold ~1,600 rejects (~50 KiB) and an audience of ~100 KiB: one of them cannot fit.
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
@@ -224,7 +201,7 @@ describe('disk full, read-only, unwritable', () => {
       ),
     );
     expect(readdirSync(full)).toEqual(['rejects.csv']);
-    expect(readFileSync(join(full, 'rejects.csv'), 'utf8')).toBe('old\n');
+    expect(readOutput(full, 'rejects')).toBe('old\n');
   });
 
   test('an index build that fills the disk: exit 2, no partial index', async (ctx) => {
@@ -251,7 +228,7 @@ describe('disk full, read-only, unwritable', () => {
       [['--report', join(ok, 'missing', 'r.json')], /r\.json: cannot create output file: does not exist/],
     ];
     for (const [override, why] of cases) {
-      const args = matchArgs(ok);
+      const args = argsOf(ok);
       for (let i = 0; i < override.length; i += 2) args[args.indexOf(override[i]!) + 1] = override[i + 1]!;
       const r = await rollcallInProcess(args);
       expect(r.status).toBe(2);
@@ -267,19 +244,14 @@ describe('disk full, read-only, unwritable', () => {
 describe('determinism', () => {
   test('the same upload gives byte-identical audience, rejects and report for --threads 1, 2 and 3', async () => {
     const runs = [];
-    for (const threads of ['1', '2', '3']) {
+    for (const threads of [1, 2, 3]) {
       const dir = scratchDir();
-      const r = await rollcallInProcess(matchArgs(dir, ['--threads', threads]));
+      const r = await rollcallInProcess(argsOf(dir, threads));
       expect(r.status).toBe(0);
-      const {
-        timings_ms: _t,
-        rows_per_second: _r,
-        threads: _n,
-        ...report
-      } = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+      const { timings_ms: _t, rows_per_second: _r, threads: _n, ...report } = readJsonOutput(dir, 'report');
       runs.push({
-        audience: readFileSync(join(dir, 'audience.txt'), 'utf8'),
-        rejects: readFileSync(join(dir, 'rejects.csv'), 'utf8'),
+        audience: readOutput(dir, 'audience'),
+        rejects: readOutput(dir, 'rejects'),
         report: { ...report, upload: { ...report.upload, file: null } },
       });
     }

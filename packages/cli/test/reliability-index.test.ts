@@ -2,19 +2,20 @@
  * Index files that cannot be trusted, through the CLI (`match --index` and `index inspect`): each is
  * refused with one coded line naming the file, exit 2, and leaves no output and no temp file behind.
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   makePlatform,
+  matchInProcess,
   type Platform,
-  ROOT,
   removeScratchDirs,
+  rollcall,
   rollcallInProcess,
   STACK_TRACE_LINE,
   scratchDir,
   unprivilegedRun,
+  writeUpload,
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
@@ -26,8 +27,7 @@ let upload: string;
 beforeAll(async () => {
   platform = await makePlatform({ entries: 200, seed: 21 });
   good = readFileSync(platform.indexFile);
-  upload = join(platform.dir, 'upload.csv');
-  writeFileSync(upload, `phone\n${platform.entries.map((e) => e.phone).join('\n')}\n`);
+  upload = writeUpload(platform.dir, `phone\n${platform.entries.map((e) => e.phone).join('\n')}\n`);
 });
 
 /** A copy of the good index with `edit` applied to its bytes. */
@@ -101,26 +101,9 @@ const CASES: Array<{ name: string; bytes: () => Buffer; message: RegExp; code: s
   },
 ];
 
-async function matchWith(index: string, dir: string) {
-  return rollcallInProcess([
-    'match',
-    '--index',
-    index,
-    '--upload',
-    upload,
-    '--country',
-    'GB',
-    '--out',
-    join(dir, 'audience.txt'),
-    '--report',
-    join(dir, 'report.json'),
-    '--rejects',
-    join(dir, 'rejects.csv'),
-    '--min-audience',
-    '1',
-    '--threads',
-    '1',
-  ]);
+/** A match of the upload against `index` into `dir`. */
+function matchWith(index: string, dir: string) {
+  return matchInProcess({ index, upload, dir, outputs: ['report', 'rejects'], quiet: false });
 }
 
 describe('a damaged or foreign index file', () => {
@@ -213,11 +196,7 @@ describe('a damaged or foreign index file', () => {
       ['match', '--index', index, '--upload', readable, '--country', 'GB', '--out', join(dir, 'a.txt')],
       ['index', 'inspect', index],
     ]) {
-      const r = spawnSync(
-        process.execPath,
-        ['--conditions=source', '--import', 'tsx', join(ROOT, 'packages/cli/src/bin.ts'), ...args],
-        { cwd: ROOT, encoding: 'utf8', timeout: 60_000, ...run.as },
-      );
+      const r = rollcall(args, { ...run.as, timeoutMs: 60_000 });
       expect(r.stderr).toBe(`rollcall: ${index}: cannot open index: permission denied [ERR_IO]\n`);
       expect(r.status).toBe(2);
     }

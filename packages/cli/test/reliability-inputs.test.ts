@@ -4,63 +4,34 @@
  * `--phone-column` naming a number, a Redis password in the user slot. Every one ends in a result
  * or one coded line; none blocks, none shows a number or its length, none replaces an input.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { REDACTED_LENGTH } from '@rollcall/phone';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  type CliRun,
+  cliArgv,
   makePlatform,
+  matchArgs,
+  outputPath,
   type Platform,
+  platformUpload,
   ROOT,
+  readJsonOutput,
+  readOutput,
   removeScratchDirs,
+  rollcall,
   rollcallInProcess,
+  rollcallStart,
   STACK_TRACE_LINE,
   scratchDir,
   tempFilesIn,
   waitFor,
+  writeUpload,
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
-
-const BIN = join(ROOT, 'packages/cli/src/bin.ts');
-
-/** Runs the binary with `input` on its standard input (a pipe). */
-function rollcallWithStdin(args: readonly string[], input: string | Buffer): CliRun {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    input,
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Starts the binary in the background; `done` gives up (kills it, status null) after `limitMs`. */
-function start(args: readonly string[], limitMs = 60_000): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-    stdout += s;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
-    stderr += s;
-  });
-  const done = new Promise<CliRun>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-  return { child, done };
-}
 
 /** True when process `pid` holds a descriptor on `path` (Linux). */
 function holds(pid: number, path: string): boolean {
@@ -90,55 +61,35 @@ let expectedAudience: string;
 
 beforeAll(async () => {
   platform = await makePlatform({ entries: 600, seed: 17 });
-  const { uploadRows } = await import('../../../fixtures/generate.js');
-  const lines = [
-    ...uploadRows(
-      3000,
-      platform.entries.map((e) => e.phone),
-      'GB',
-      171,
-    ),
-  ];
-  uploadText = `${lines.join('\n')}\n`;
-  upload = join(platform.dir, 'upload.csv');
-  writeFileSync(upload, uploadText);
+  ({ path: upload, text: uploadText } = await platformUpload(platform, 3000, 171));
   const dir = scratchDir();
-  const r = await rollcallInProcess(matchArgs(dir, upload));
+  const r = await rollcallInProcess(argsOf(dir, upload));
   expect(r.status).toBe(0);
-  expectedAudience = readFileSync(join(dir, 'audience.txt'), 'utf8');
+  expectedAudience = readOutput(dir, 'audience');
   expect(expectedAudience.length).toBeGreaterThan(100);
 });
 
-function matchArgs(dir: string, source: string, extra: string[] = []): string[] {
-  return [
-    'match',
-    '--index',
-    platform.indexFile,
-    '--upload',
-    source,
-    '--country',
-    'GB',
-    '--out',
-    join(dir, 'audience.txt'),
-    '--report',
-    join(dir, 'report.json'),
-    '--min-audience',
-    '1',
-    '--quiet',
-    ...extra,
-  ];
+/** The match of `source` into `dir` (the audience and the report). */
+function argsOf(dir: string, source: string, extra: string[] = []): string[] {
+  return matchArgs({
+    index: platform.indexFile,
+    upload: source,
+    dir,
+    outputs: ['report'],
+    threads: null,
+    extra,
+  });
 }
 
 describe('uploads as people have them', () => {
   test('a .csv.gz upload matches exactly as the CSV inside', async () => {
     const dir = scratchDir();
-    const gz = join(dir, 'upload.csv.gz');
-    writeFileSync(gz, gzipSync(uploadText));
-    const r = await rollcallInProcess(matchArgs(dir, gz));
+    const gz = writeUpload(dir, gzipSync(uploadText), 'upload.csv.gz');
+    const r = await rollcallInProcess(argsOf(dir, gz));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe(expectedAudience);
-    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).rows).toBe(3000);
+    expect(readOutput(dir, 'audience')).toBe(expectedAudience);
+    expect(readJsonOutput(dir, 'report').rows).toBe(3000);
   });
 
   test.each([
@@ -147,10 +98,10 @@ describe('uploads as people have them', () => {
     ['--upload - (gzip through a socket)', '-', true],
   ])('%s matches exactly as the file', (_name, source, gzip) => {
     const dir = scratchDir();
-    const r = rollcallWithStdin(matchArgs(dir, source), gzip ? gzipSync(uploadText) : uploadText);
+    const r = rollcall(argsOf(dir, source), { input: gzip ? gzipSync(uploadText) : uploadText });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe(expectedAudience);
+    expect(readOutput(dir, 'audience')).toBe(expectedAudience);
   });
 
   test.each([
@@ -160,28 +111,22 @@ describe('uploads as people have them', () => {
     ['rollcall … --upload /dev/stdin < upload', '/dev/stdin', '<'],
   ])('from a shell: %s', (_name, source, how) => {
     const dir = scratchDir();
-    const quoted = [
-      process.execPath,
-      '--conditions=source',
-      '--import',
-      'tsx',
-      BIN,
-      ...matchArgs(dir, source),
-    ]
-      .map((a) => `'${a}'`)
-      .join(' ');
+    const quoted = [process.execPath, ...cliArgv(argsOf(dir, source))].map((a) => `'${a}'`).join(' ');
     const script = how === '|' ? `cat '${upload}' | ${quoted}` : `${quoted} < '${upload}'`;
     const r = spawnSync('sh', ['-c', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe(expectedAudience);
+    expect(readOutput(dir, 'audience')).toBe(expectedAudience);
   });
 
   test('a zip upload is refused with one coded line (exit 2), nothing written', async () => {
     const dir = scratchDir();
-    const zip = join(dir, 'customers.zip');
-    writeFileSync(zip, Buffer.from('PK\u0003\u0004\u0014\u0000\u0000\u0000\u0008\u0000rest', 'latin1'));
-    const r = await rollcallInProcess(matchArgs(dir, zip));
+    const zip = writeUpload(
+      dir,
+      Buffer.from('PK\u0003\u0004\u0014\u0000\u0000\u0000\u0008\u0000rest', 'latin1'),
+      'customers.zip',
+    );
+    const r = await rollcallInProcess(argsOf(dir, zip));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^rollcall: .*customers\.zip: is a zip archive .* \[ERR_BAD_INPUT\]\n$/);
     expect(readdirSync(dir)).toEqual(['customers.zip']);
@@ -192,9 +137,9 @@ describe.skipIf(!existsSync('/proc/self/fd'))('FIFOs never block a stop', () => 
   test('--index a FIFO: refused with a coded error at once (exit 2), never opened', async () => {
     const dir = scratchDir();
     const fifo = mkfifo(dir, 'index.fifo');
-    const args = matchArgs(dir, upload);
+    const args = argsOf(dir, upload);
     args[args.indexOf('--index') + 1] = fifo;
-    const r = await start(args).done;
+    const r = await rollcallStart(args, { limitMs: 60_000 }).done;
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(
       `rollcall: --index: "${fifo}" is a FIFO (named pipe), not a regular file; give the file itself [ERR_INVALID_ARGUMENT]\n`,
@@ -209,7 +154,7 @@ describe.skipIf(!existsSync('/proc/self/fd'))('FIFOs never block a stop', () => 
     test(`--upload a FIFO nobody writes to, then ${signal}: exit ${code}, no output, no temp file`, async () => {
       const dir = scratchDir();
       const fifo = mkfifo(dir, 'upload.fifo');
-      const run = start(matchArgs(dir, fifo));
+      const run = rollcallStart(argsOf(dir, fifo), { limitMs: 60_000 });
       // Ready when its outputs are open (they are opened first); then give it the time to reach the
       // FIFO (a descriptor on it shows it did, without blocking).
       await waitFor(() => tempFilesIn(dir).length > 0, 'the match to open its outputs');
@@ -229,14 +174,14 @@ describe.skipIf(!existsSync('/proc/self/fd'))('FIFOs never block a stop', () => 
   test('--upload a FIFO that a writer fills: matches exactly as the file', async () => {
     const dir = scratchDir();
     const fifo = mkfifo(dir, 'upload.fifo');
-    const run = start(matchArgs(dir, fifo));
+    const run = rollcallStart(argsOf(dir, fifo), { limitMs: 60_000 });
     const writer = spawn('sh', ['-c', `cat "${upload}" > "${fifo}"`]);
     const written = new Promise((resolve) => writer.on('close', resolve));
     const r = await run.done;
     expect(await written).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe(expectedAudience);
+    expect(readOutput(dir, 'audience')).toBe(expectedAudience);
   });
 });
 
@@ -268,9 +213,8 @@ describe('no output tells a number, or its length', () => {
     'a headerless upload whose first row is %s digits: the error masks it',
     async (_s, number) => {
       const dir = scratchDir();
-      const file = join(dir, 'headerless.csv');
-      writeFileSync(file, `${number}\n${number}\n`);
-      const r = await rollcallInProcess(matchArgs(dir, file));
+      const file = writeUpload(dir, `${number}\n${number}\n`, 'headerless.csv');
+      const r = await rollcallInProcess(argsOf(dir, file));
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/no phone column found among the headers "[^"]*"; pass --phone-column/);
       expect(r.stderr).not.toContain(number);
@@ -283,9 +227,8 @@ describe('no output tells a number, or its length', () => {
     const lengths = new Set<number>();
     const masks = new Set<number>();
     for (let digits = 7; digits <= 15; digits++) {
-      const file = join(dir, 'n.csv');
-      writeFileSync(file, `${'0'}${'7'.repeat(digits - 1)}\n`);
-      const r = await rollcallInProcess(matchArgs(dir, file));
+      const file = writeUpload(dir, `${'0'}${'7'.repeat(digits - 1)}\n`, 'n.csv');
+      const r = await rollcallInProcess(argsOf(dir, file));
       lengths.add(r.stderr.length);
       masks.add([.../headers "([^"]*)"/.exec(r.stderr)![1]!].length);
     }
@@ -296,25 +239,19 @@ describe('no output tells a number, or its length', () => {
   test('--phone-column naming a number: the report, the HTML and the summary redact it', async () => {
     const dir = scratchDir();
     const first = platform.entries[0]!.phone;
-    const file = join(dir, 'headerless.csv');
-    writeFileSync(file, `${[first, ...platform.entries.slice(1, 150).map((e) => e.phone)].join('\n')}\n`);
-    const html = join(dir, 'report.html');
-    const r = await rollcallInProcess([
-      ...matchArgs(dir, file),
-      '--phone-column',
-      first,
-      '--report-html',
-      html,
-    ]);
+    const file = writeUpload(
+      dir,
+      `${[first, ...platform.entries.slice(1, 150).map((e) => e.phone)].join('\n')}\n`,
+      'headerless.csv',
+    );
+    const r = await rollcallInProcess(
+      argsOf(dir, file, ['--phone-column', first, '--report-html', outputPath(dir, 'html')]),
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const report = readJsonOutput(dir, 'report');
     expect(report.upload.phone_column).toBe(`${first.slice(0, 5)}•••••${first.slice(-2)}`);
-    for (const text of [
-      readFileSync(join(dir, 'report.json'), 'utf8'),
-      readFileSync(html, 'utf8'),
-      r.stdout,
-    ]) {
+    for (const text of [readFileSync(outputPath(dir, 'report'), 'utf8'), readOutput(dir, 'html'), r.stdout]) {
       expect(text).not.toContain(first);
       expect(text).not.toContain(first.slice(1));
     }
@@ -323,7 +260,7 @@ describe('no output tells a number, or its length', () => {
   test('a Redis password written in the user slot (redis://S3cr3t@host) is never echoed', async () => {
     const dir = scratchDir();
     for (const url of ['redis://S3cr3t@', 'redis://S3cr3t@/0', 'http://S3cr3t@127.0.0.1:6379']) {
-      const args = matchArgs(dir, upload);
+      const args = argsOf(dir, upload);
       args.splice(args.indexOf('--index'), 2, '--cluster', url);
       const r = await rollcallInProcess(args);
       expect(r.status).toBe(2);

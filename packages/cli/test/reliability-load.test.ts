@@ -4,10 +4,17 @@
  * file, or anything proportional to it, could not finish. The 10M-row figures are in SECURITY.md.
  */
 import { once } from 'node:events';
-import { createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { makePlatform, removeScratchDirs, rollcallPeakRss, scratchDir } from './helpers.js';
+import {
+  makePlatform,
+  matchArgs,
+  readJsonOutput,
+  removeScratchDirs,
+  rollcallPeakRss,
+  scratchDir,
+} from './helpers.js';
 
 afterAll(removeScratchDirs);
 
@@ -47,29 +54,12 @@ describe('a large upload streams in bounded memory', () => {
     // The file must dwarf the heap, or the test would prove nothing.
     expect(fileMiB).toBeGreaterThan(3 * HEAP_MIB);
     const r = rollcallPeakRss(
-      [
-        'match',
-        '--index',
-        platform.indexFile,
-        '--upload',
-        upload,
-        '--country',
-        'GB',
-        '--out',
-        join(dir, 'audience.txt'),
-        '--report',
-        join(dir, 'report.json'),
-        '--min-audience',
-        '1',
-        '--threads',
-        '2',
-        '--quiet',
-      ],
+      matchArgs({ index: platform.indexFile, upload, dir, outputs: ['report'], threads: 2 }),
       { nodeArgs: [`--max-old-space-size=${HEAP_MIB}`] },
     );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const report = readJsonOutput(dir, 'report');
     expect(report.rows).toBe(ROWS);
     expect(report.valid).toBe(ROWS / 10);
     expect(report.invalid_by_reason).toMatchObject({ EMPTY: (ROWS * 8) / 10, NOT_A_NUMBER: ROWS / 10 });

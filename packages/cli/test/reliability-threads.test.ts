@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MIN_ROWS_FOR_VALIDITY_THREADS } from '../../index/src/build.js';
+import { MIN_ROWS_FOR_VALIDITY_THREADS } from '../../index/src/build/options.js';
 import { ROOT, removeScratchDirs, scratchDir } from './helpers.js';
 
 const HEAP_FLAG = '--max-old-space-size=512';

@@ -3,20 +3,23 @@
  * quoted newlines, blank lines, short and long rows. Each must give exactly the counts, rejects
  * (with the right physical line numbers) and audience that the same cells give in memory.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { safeCsvCell } from '@rollcall/files';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type ExpectedOutcome,
   expectedOutcome,
   makePlatform,
+  matchInProcess,
+  outputPath,
   type Platform,
+  readJsonOutput,
+  readOutput,
   removeScratchDirs,
-  rollcallInProcess,
   STACK_TRACE_LINE,
   scratchDir,
   tempFilesIn,
+  writeUpload,
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
@@ -217,37 +220,11 @@ describe('upload files as spreadsheets export them, through the CLI', () => {
     test(variant.name, async () => {
       const dir = scratchDir();
       const { text, lines } = render(variant.shape);
-      const upload = join(dir, 'upload.csv');
-      writeFileSync(upload, encode(text, variant.encoding));
-      const out = join(dir, 'audience.txt');
-      const report = join(dir, 'report.json');
-      const rejects = join(dir, 'rejects.csv');
-      const r = await rollcallInProcess([
-        'match',
-        '--index',
-        platform.indexFile,
-        '--upload',
-        upload,
-        '--country',
-        'GB',
-        '--out',
-        out,
-        '--report',
-        report,
-        '--audit',
-        join(dir, 'audit.json'),
-        '--rejects',
-        rejects,
-        '--min-audience',
-        '1',
-        '--threads',
-        '1',
-        '--quiet',
-        ...(variant.args ?? []),
-      ]);
+      const upload = writeUpload(dir, encode(text, variant.encoding));
+      const r = await matchInProcess({ index: platform.indexFile, upload, dir, extra: variant.args });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const got = JSON.parse(readFileSync(report, 'utf8'));
+      const got = readJsonOutput(dir, 'report');
       const counts = (o: Record<string, unknown>) => ({
         rows: o.rows,
         invalid: o.invalid,
@@ -259,50 +236,29 @@ describe('upload files as spreadsheets export them, through the CLI', () => {
         invalid_by_reason: o.invalid_by_reason,
       });
       // The exact counts are the operator's (the advertiser's report holds estimates of the platform side).
-      const audit = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8'));
+      const audit = readJsonOutput(dir, 'audit');
       expect(counts(audit)).toEqual(counts(expected as unknown as Record<string, unknown>));
       expect({ encoding: got.upload.encoding, delimiter: got.upload.delimiter }).toEqual(variant.detected);
-      expect(readFileSync(out, 'utf8')).toBe(expected.audienceText);
+      expect(readOutput(dir, 'audience')).toBe(expected.audienceText);
       // Each reject on the physical line where its row starts (quoted newlines and blank lines counted).
       let wantRejects = 'line,cell,reason\n';
       rows.forEach((row, i) => {
         const reason = expected.reasons[i];
         if (reason) wantRejects += `${lines[i]},${safeCsvCell(row.phoneCell)},${reason}\n`;
       });
-      expect(readFileSync(rejects, 'utf8')).toBe(wantRejects);
+      expect(readOutput(dir, 'rejects')).toBe(wantRejects);
       expect(tempFilesIn(dir)).toEqual([]);
     });
   }
 });
 
 describe('degenerate uploads, through the CLI', () => {
-  const match = (upload: string, dir: string, extra: string[] = []) =>
-    rollcallInProcess([
-      'match',
-      '--index',
-      platform.indexFile,
-      '--upload',
-      upload,
-      '--country',
-      'GB',
-      '--out',
-      join(dir, 'audience.txt'),
-      '--report',
-      join(dir, 'report.json'),
-      '--audit',
-      join(dir, 'audit.json'),
-      '--rejects',
-      join(dir, 'rejects.csv'),
-      '--threads',
-      '1',
-      '--quiet',
-      ...extra,
-    ]);
+  const match = (upload: string, dir: string, minAudience: number | null = null) =>
+    matchInProcess({ index: platform.indexFile, upload, dir, minAudience });
 
   test('an empty file: exit 2 naming file and line 1, and no output at all', async () => {
     const dir = scratchDir();
-    writeFileSync(join(dir, 'empty.csv'), '');
-    const r = await match(join(dir, 'empty.csv'), dir);
+    const r = await match(writeUpload(dir, '', 'empty.csv'), dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/empty\.csv:1: empty file: no header \[ERR_BAD_INPUT\]/);
     expect(r.stderr).not.toMatch(STACK_TRACE_LINE);
@@ -311,21 +267,19 @@ describe('degenerate uploads, through the CLI', () => {
 
   test('a header and nothing else: 0 rows, suppressed (exit 3), a report and an empty rejects file', async () => {
     const dir = scratchDir();
-    const upload = join(dir, 'header-only.csv');
-    writeFileSync(upload, '\uFEFFName;Mobile\r\n');
-    const r = await match(upload, dir, ['--min-audience', '1']);
+    const upload = writeUpload(dir, '\uFEFFName;Mobile\r\n', 'header-only.csv');
+    const r = await match(upload, dir, 1);
     expect(r.status).toBe(3);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const report = readJsonOutput(dir, 'report');
     expect([report.rows, report.invalid, report.valid, report.suppressed]).toEqual([0, 0, 0, true]);
     expect(report.upload.phone_column).toBe('Mobile');
-    expect(readFileSync(join(dir, 'rejects.csv'), 'utf8')).toBe('line,cell,reason\n');
-    expect(existsSync(join(dir, 'audience.txt'))).toBe(false);
+    expect(readOutput(dir, 'rejects')).toBe('line,cell,reason\n');
+    expect(existsSync(outputPath(dir, 'audience'))).toBe(false);
   });
 
   test('a 50 MB single line (no header row in sight): exit 2 at line 1, nothing written', async () => {
     const dir = scratchDir();
-    const upload = join(dir, 'one-line.csv');
-    writeFileSync(upload, Buffer.alloc(50 * 1024 * 1024, 'x'));
+    const upload = writeUpload(dir, Buffer.alloc(50 * 1024 * 1024, 'x'), 'one-line.csv');
     const r = await match(upload, dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
@@ -336,29 +290,32 @@ describe('degenerate uploads, through the CLI', () => {
 
   test('a 50 MB phone cell on one row: that row is a MALFORMED_ROW reject, the rows around it count', async () => {
     const dir = scratchDir();
-    const upload = join(dir, 'long-cell.csv');
     const entry = platform.entries.find((e) => !e.optedOut)!;
-    writeFileSync(
-      upload,
+    const upload = writeUpload(
+      dir,
       `name,phone\na,${entry.phone}\nb,${'7'.repeat(50 * 1024 * 1024)}\nc,${entry.phone}\nd,12`,
+      'long-cell.csv',
     );
-    const r = await match(upload, dir, ['--min-audience', '1']);
+    const r = await match(upload, dir, 1);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')); // exact: the operator's audit
+    const report = readJsonOutput(dir, 'audit'); // exact: the operator's audit
     expect([report.rows, report.valid, report.unique, report.audience]).toEqual([4, 2, 1, 1]);
     expect(report.invalid_by_reason).toMatchObject({ MALFORMED_ROW: 1, TOO_SHORT: 1 });
-    expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe(`${entry.userId}\n`);
+    expect(readOutput(dir, 'audience')).toBe(`${entry.userId}\n`);
     // The cut cell is in the rejects file, but never more than the cell limit of it.
-    const rejects = readFileSync(join(dir, 'rejects.csv'), 'utf8').split('\n');
+    const rejects = readOutput(dir, 'rejects').split('\n');
     expect(rejects[1]).toMatch(/^3,7{1024},MALFORMED_ROW$/);
     expect(rejects[2]).toBe('5,12,TOO_SHORT');
   });
 
   test('an unterminated quote: exit 2 naming file, line and column of the quote; no output', async () => {
     const dir = scratchDir();
-    const upload = join(dir, 'unterminated.csv');
-    writeFileSync(upload, 'name,phone\r\na,+447400123456\r\nb,"+44 7400\r\n123457\r\nc,1\r\n');
+    const upload = writeUpload(
+      dir,
+      'name,phone\r\na,+447400123456\r\nb,"+44 7400\r\n123457\r\nc,1\r\n',
+      'unterminated.csv',
+    );
     const r = await match(upload, dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unterminated\.csv:3:3: unterminated quoted field.*\[ERR_BAD_INPUT\]\n$/);

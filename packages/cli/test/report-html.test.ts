@@ -6,23 +6,35 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ROOT, rollcall, tempDir } from './helpers.js';
+import { matchArgs, ROOT, rollcall, tempDir } from './helpers.js';
 
 const SET = join(ROOT, 'fixtures/conformance');
 
-function match(dir: string, upload: string, country: string, extra: string[]) {
-  return rollcall([
-    'match',
-    '--index',
-    join(SET, 'index.csv'),
-    '--upload',
-    join(SET, 'uploads', `${upload}.csv`),
-    '--country',
-    country,
-    '--out',
-    join(dir, 'audience.txt'),
-    ...extra,
-  ]);
+/**
+ * A match of a conformance upload (its name, or a path) against `index` (default the conformance
+ * index CSV), its audience in `dir`, with `extra` the only other arguments.
+ */
+function match(
+  dir: string,
+  upload: string,
+  country: string,
+  extra: string[],
+  index = join(SET, 'index.csv'),
+) {
+  const path = upload.includes('/') ? upload : join(SET, 'uploads', `${upload}.csv`);
+  return rollcall(
+    matchArgs({
+      index,
+      upload: path,
+      dir,
+      country,
+      outputs: [],
+      minAudience: null,
+      threads: null,
+      quiet: false,
+      extra,
+    }),
+  );
 }
 
 describe('rollcall match --report-html', () => {
@@ -100,19 +112,7 @@ describe('rollcall match --report-html', () => {
     const upload = join(dir, 'upload.csv');
     writeFileSync(upload, readFileSync(join(SET, 'uploads', 'mx-tiny.csv')));
     const before = statSync(upload).mtimeMs;
-    const u = rollcall([
-      'match',
-      '--index',
-      join(SET, 'index.csv'),
-      '--upload',
-      upload,
-      '--country',
-      'MX',
-      '--out',
-      join(dir, 'audience.txt'),
-      '--report-html',
-      upload,
-    ]);
+    const u = match(dir, upload, 'MX', ['--report-html', upload]);
     expect(u.status).toBe(2);
     expect(u.stderr).toContain('--report-html');
     expect(readFileSync(upload)).toEqual(readFileSync(join(SET, 'uploads', 'mx-tiny.csv')));
@@ -122,19 +122,13 @@ describe('rollcall match --report-html', () => {
 
   test('a match that fails leaves no page and no temporary file', () => {
     const dir = tempDir();
-    const r = rollcall([
-      'match',
-      '--index',
-      join(dir, 'missing.idx'),
-      '--upload',
-      join(SET, 'uploads', 'mx-tiny.csv'),
-      '--country',
+    const r = match(
+      dir,
+      'mx-tiny',
       'MX',
-      '--out',
-      join(dir, 'audience.txt'),
-      '--report-html',
-      join(dir, 'report.html'),
-    ]);
+      ['--report-html', join(dir, 'report.html')],
+      join(dir, 'missing.idx'),
+    );
     expect(r.status).toBe(2);
     expect(readdirSync(dir)).toEqual([]);
   });

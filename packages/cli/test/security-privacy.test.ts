@@ -10,12 +10,18 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type CliRun,
   makePlatform,
+  matchArgs,
+  matchInProcess,
+  outputPath,
   type Platform,
   parseCsv,
+  readJsonOutput,
+  readOutput,
   removeScratchDirs,
   rollcallInProcess,
   STACK_TRACE_LINE,
   scratchDir,
+  writeUpload,
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
@@ -75,31 +81,33 @@ function neutral(text: string, dir: string): string {
 }
 
 async function run(dir: string, cells: string[], extra: string[] = []): Promise<CliRun> {
-  const upload = join(dir, 'upload.csv');
-  writeFileSync(
-    upload,
+  const upload = writeUpload(
+    dir,
     `name,phone\n${cells.map((c, i) => `n${i},"${c.replaceAll('"', '""')}"`).join('\n')}\n`,
   );
-  return rollcallInProcess([
-    'match',
-    '--index',
-    platform.indexFile,
-    '--upload',
+  return matchInProcess({
+    index: platform.indexFile,
     upload,
-    '--country',
-    'GB',
-    '--out',
-    join(dir, 'audience.txt'),
-    '--report',
-    join(dir, 'report.json'),
-    '--rejects',
-    join(dir, 'rejects.csv'),
-    '--report-html',
-    join(dir, 'report.html'),
-    '--threads',
-    '1',
-    ...extra,
-  ]);
+    dir,
+    outputs: ['report', 'rejects', 'html'],
+    minAudience: null,
+    quiet: false,
+    extra,
+  });
+}
+
+/** What a run in `dir` showed a prober: exit, output, report, rejects, page and files, timings and paths made neutral. */
+function outcomeOf(dir: string, r: CliRun) {
+  const report = readJsonOutput(dir, 'report');
+  return {
+    status: r.status,
+    stdout: neutral(r.stdout, dir),
+    stderr: neutral(r.stderr, dir),
+    report: withoutTimings({ ...report, upload: { ...report.upload, file: null } }),
+    rejects: readOutput(dir, 'rejects'),
+    html: neutralHtml(readOutput(dir, 'html').replaceAll(dir, '<dir>')),
+    files: readdirSync(dir).sort(),
+  };
 }
 
 describe('below the minimum audience nothing tells who is on the platform', () => {
@@ -112,17 +120,7 @@ describe('below the minimum audience nothing tells who is on the platform', () =
     const outcomes = [];
     for (const cells of [members, strangers]) {
       const dir = scratchDir();
-      const r = await run(dir, [...cells, ...JUNK_ROWS, ...cells.slice(0, 5)]);
-      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-      outcomes.push({
-        status: r.status,
-        stdout: neutral(r.stdout, dir),
-        stderr: neutral(r.stderr, dir),
-        report: withoutTimings({ ...report, upload: { ...report.upload, file: null } }),
-        rejects: readFileSync(join(dir, 'rejects.csv'), 'utf8'),
-        html: neutralHtml(readFileSync(join(dir, 'report.html'), 'utf8').replaceAll(dir, '<dir>')),
-        files: readdirSync(dir).sort(),
-      });
+      outcomes.push(outcomeOf(dir, await run(dir, [...cells, ...JUNK_ROWS, ...cells.slice(0, 5)])));
     }
     expect(outcomes[0]!.status).toBe(3);
     expect(outcomes[0]!.files).toEqual(['rejects.csv', 'report.html', 'report.json', 'upload.csv']);
@@ -144,16 +142,7 @@ describe('below the minimum audience nothing tells who is on the platform', () =
     for (const cells of [members, strangers]) {
       const dir = scratchDir();
       const r = await run(dir, [...cells.map(hash), 'not-a-hash', ''], ['--hashed', 'google']);
-      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-      outcomes.push({
-        status: r.status,
-        stdout: neutral(r.stdout, dir),
-        stderr: neutral(r.stderr, dir),
-        report: withoutTimings({ ...report, upload: { ...report.upload, file: null } }),
-        rejects: readFileSync(join(dir, 'rejects.csv'), 'utf8'),
-        html: neutralHtml(readFileSync(join(dir, 'report.html'), 'utf8').replaceAll(dir, '<dir>')),
-        files: readdirSync(dir).sort(),
-      });
+      outcomes.push(outcomeOf(dir, r));
     }
     expect(outcomes[0]!.status).toBe(3);
     expect(outcomes[1]).toEqual(outcomes[0]);
@@ -162,8 +151,8 @@ describe('below the minimum audience nothing tells who is on the platform', () =
   test('the floor is moved by a secret offset per upload: released exactly when the audit says the audience reached it', async () => {
     const { members } = membersAndStrangers(40);
     const probe = scratchDir();
-    await run(probe, members, ['--min-audience', '1', '--audit', join(probe, 'audit.json')]);
-    const k = JSON.parse(readFileSync(join(probe, 'audit.json'), 'utf8')).audience as number;
+    await run(probe, members, ['--min-audience', '1', '--audit', outputPath(probe, 'audit')]);
+    const k = readJsonOutput(probe, 'audit').audience as number;
     expect(k).toBeGreaterThan(10);
     const outcomes = new Set<number>();
     for (let i = 0; i < 6; i++) {
@@ -175,25 +164,25 @@ describe('below the minimum audience nothing tells who is on the platform', () =
         '--ledger',
         join(dir, 'ledger.jsonl'),
         '--audit',
-        join(dir, 'audit.json'),
+        outputPath(dir, 'audit'),
         '--quiet',
       ]);
-      const audit = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8'));
+      const audit = readJsonOutput(dir, 'audit');
       const floor = audit.release.floor as number;
       expect(floor).toBeGreaterThanOrEqual(Math.floor(0.75 * k));
       expect(floor).toBeLessThanOrEqual(Math.ceil(1.25 * k));
       expect(r.status).toBe(audit.audience >= floor ? 0 : 3);
-      expect(existsSync(join(dir, 'audience.txt'))).toBe(r.status === 0);
+      expect(existsSync(outputPath(dir, 'audience'))).toBe(r.status === 0);
       outcomes.add(r.status ?? -1);
     }
   });
 
   test('a suppressed match leaves an existing --out file as it was (never replaced, never emptied)', async () => {
     const dir = scratchDir();
-    writeFileSync(join(dir, 'audience.txt'), 'yesterday\n');
+    writeFileSync(outputPath(dir, 'audience'), 'yesterday\n');
     const r = await run(dir, membersAndStrangers(5).members, ['--quiet']);
     expect(r.status).toBe(3);
-    expect(readFileSync(join(dir, 'audience.txt'), 'utf8')).toBe('yesterday\n');
+    expect(readOutput(dir, 'audience')).toBe('yesterday\n');
   });
 
   test('--min-audience below 1 or not an integer is refused: the floor cannot be switched off', async () => {
@@ -225,31 +214,15 @@ describe('no phone number or user id in any log or error', () => {
     const dir = scratchDir();
     const entries = platform.entries;
     const [a, b, c] = entries;
-    const file = (name: string, text: string) => {
-      const path = join(dir, name);
-      writeFileSync(path, text);
-      return path;
-    };
+    const file = (name: string, text: string) => writeUpload(dir, text, name);
     const upload = file(
       'upload.csv',
       `name,phone\n${entries.map((e, i) => `n${i},${e.phone}`).join('\n')}\n`,
     );
     const out = (name: string) => join(dir, name);
     const index = platform.indexFile;
-    const m = (up: string, ...extra: string[]) => [
-      'match',
-      '--index',
-      index,
-      '--upload',
-      up,
-      '--country',
-      'GB',
-      '--out',
-      out(`aud-${Math.random()}`),
-      '--threads',
-      '1',
-      ...extra,
-    ];
+    const m = (up: string, ...extra: string[]) =>
+      matchArgs({ index, upload: up, dir, outputs: [], minAudience: null, quiet: false, extra });
     const runs: Array<[string, string[], Record<string, string>?]> = [
       ['a released match', m(upload, '--min-audience', '1')],
       ['a suppressed match', m(file('few.csv', `phone\n${a!.phone}\n${b!.phone}\n`))],
@@ -342,7 +315,7 @@ describe('no phone number or user id in any log or error', () => {
     const cells = platform.entries.slice(0, 50).map((e, i) => (i % 2 ? `'${e.phone}` : `${e.phone}99`));
     const r = await run(dir, cells, ['--min-audience', '1', '--quiet']);
     expect(r.status).toBe(3);
-    const report = compact(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const report = compact(readFileSync(outputPath(dir, 'report'), 'utf8'));
     const leaked = secrets().filter((s) => report.includes(s));
     expect(leaked).toEqual([]);
   });
@@ -374,7 +347,7 @@ describe('the rejects CSV cannot run as a spreadsheet formula', () => {
     const dir = scratchDir();
     const r = await run(dir, NASTY, ['--min-audience', '1', '--quiet']);
     expect(r.status).toBe(3);
-    const rejects = readFileSync(join(dir, 'rejects.csv'), 'utf8');
+    const rejects = readOutput(dir, 'rejects');
     const rows = parseCsv(rejects).slice(1);
     // Every cell is rejected, in order, and reads back as the cell with `'` put before each trigger.
     expect(rows.map((row) => row[1]!.replaceAll("'", ''))).toEqual(NASTY);

@@ -1,11 +1,11 @@
-export type { ClusterMatcherOptions } from './coordinator.js';
+export type { ClusterMatcherOptions } from './cluster-matcher.js';
 export {
   ClusterMatcher,
   ClusterTimeoutError,
   createClusterMatcher,
   DEFAULT_CLUSTER_TIMEOUT_MS,
   matchCluster,
-} from './coordinator.js';
+} from './cluster-matcher.js';
 export { RedisLedger } from './ledger.js';
 export type { ProbeAnswer, ProbeJobData, ProbeRefusal } from './protocol.js';
 export {

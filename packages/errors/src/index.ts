@@ -1,4 +1,11 @@
-export type { ErrorCode, InputPosition, RollcallErrorData } from './errors.js';
+export type {
+  ErrorCode,
+  InputPosition,
+  RollcallErrorData,
+  RollcallErrorKind,
+  RollcallErrorOptions,
+  ShardPlace,
+} from './errors.js';
 export {
   ErrorCodes,
   errorFromData,

@@ -5,7 +5,7 @@
  */
 import { InputError } from '@rollcall/errors';
 import { type PhoneKey, parseE164Strict, redactPhone } from '@rollcall/phone';
-import { CsvChunks, type CsvRecord, checkHeader, INCOMPLETE, type ParsedRecord, parseRecord } from './csv.js';
+import { type CsvRecord, CsvRecordCursor, checkHeader } from './csv.js';
 import { readUserIdHalves } from './user-id.js';
 
 /** Columns of a changes CSV, in order. */
@@ -226,27 +226,13 @@ export async function readChangeRecords(
  */
 export async function readChangesCsv(path: string, skipInvalid: boolean): Promise<ChangeSet> {
   const checker = new ChangeRowChecker(path, skipInvalid);
-  const chunks = await CsvChunks.open(path);
-  const rec: ParsedRecord = { cells: [], breaks: 0 };
-  let line = 1;
+  const cursor = await CsvRecordCursor.open(path);
   try {
-    let p = 0;
-    while (await chunks.next(p)) {
-      const { buf, end, eof } = chunks;
-      p = chunks.start;
-      while (p < end) {
-        const next = parseRecord(buf, p, end, eof, path, line, rec);
-        if (next === INCOMPLETE) break;
-        p = next;
-        // Spaces after the last line break are no record (as in csvRecords).
-        if (rec.cells.length === 0 && rec.breaks === 0) continue;
-        checker.record({ line, cells: rec.cells });
-        line += rec.breaks;
-      }
-      if (eof && p === end) break;
+    while (await cursor.fill()) {
+      for (let rec = cursor.next(); rec !== undefined; rec = cursor.next()) checker.record(rec);
     }
   } finally {
-    await chunks.close();
+    await cursor.close();
   }
   return checker.finish();
 }

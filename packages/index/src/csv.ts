@@ -323,6 +323,64 @@ export async function countLines(path: string): Promise<number> {
 const PROGRESS_EVERY_RECORDS = 65536;
 
 /**
+ * The records of a CSV file, read a buffer at a time: {@link fill} reads on, then {@link next}
+ * gives the records whole in the buffer, one at a time, with no promise per record. The one
+ * reading loop of {@link csvRecords} and of the readers that want no promise per record.
+ */
+export class CsvRecordCursor {
+  readonly chunks: CsvChunks;
+  readonly #path: string;
+  readonly #out: ParsedRecord = { cells: [], breaks: 0 };
+  /** Line of the next record. */
+  #line = 1;
+  /** Offset of the next record in the buffer. */
+  #p = 0;
+  #done = false;
+
+  private constructor(path: string, chunks: CsvChunks) {
+    this.#path = path;
+    this.chunks = chunks;
+  }
+
+  /** Opens `path` (see {@link CsvChunks.open}; `chunkBytes` is for tests). */
+  static async open(path: string, chunkBytes?: number): Promise<CsvRecordCursor> {
+    return new CsvRecordCursor(path, await CsvChunks.open(path, chunkBytes));
+  }
+
+  /** Reads on past the records taken; false once the file is done. */
+  async fill(): Promise<boolean> {
+    if (this.#done || !(await this.chunks.next(this.#p))) return false;
+    this.#p = this.chunks.start;
+    return true;
+  }
+
+  /**
+   * The next record whole in the buffer, or undefined when the buffer holds no more (then
+   * {@link fill}). Throws `InputError` at the line of broken quoting.
+   */
+  next(): CsvRecord | undefined {
+    const { buf, end, eof } = this.chunks;
+    const out = this.#out;
+    while (this.#p < end) {
+      const next = parseRecord(buf, this.#p, end, eof, this.#path, this.#line, out);
+      if (next === INCOMPLETE) return undefined;
+      this.#p = next;
+      // Spaces after the last line break are no record (no cells, and no break of its own).
+      if (out.cells.length === 0 && out.breaks === 0) continue;
+      const rec = { line: this.#line, cells: out.cells };
+      this.#line += out.breaks;
+      return rec;
+    }
+    if (eof) this.#done = true;
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.chunks.close();
+  }
+}
+
+/**
  * The records of a CSV file, each with its line. Blank lines come as records with no cells (the
  * caller skips them). A missing or unreadable file throws `FileError`; broken quoting throws
  * `InputError` at the line of the fault. `chunkBytes` is for tests (see {@link CsvChunks.open}).
@@ -332,34 +390,48 @@ export async function* csvRecords(
   onProgress?: (p: ReadProgress) => void,
   chunkBytes?: number,
 ): AsyncGenerator<CsvRecord> {
-  const chunks = await CsvChunks.open(path, chunkBytes);
-  const out: ParsedRecord = { cells: [], breaks: 0 };
-  let line = 1;
+  const cursor = await CsvRecordCursor.open(path, chunkBytes);
+  const { chunks } = cursor;
   let sinceProgress = 0;
   try {
-    let p = 0;
-    while (await chunks.next(p)) {
-      const { buf, end, eof } = chunks;
-      p = chunks.start;
-      while (p < end) {
-        const next = parseRecord(buf, p, end, eof, path, line, out);
-        if (next === INCOMPLETE) break;
-        p = next;
-        // Spaces after the last line break are no record (no cells, and no break of its own).
-        if (out.cells.length === 0 && out.breaks === 0) continue;
-        yield { line, cells: out.cells };
-        line += out.breaks;
+    while (await cursor.fill()) {
+      for (let rec = cursor.next(); rec !== undefined; rec = cursor.next()) {
+        yield rec;
         if (onProgress !== undefined && ++sinceProgress === PROGRESS_EVERY_RECORDS) {
           sinceProgress = 0;
           onProgress({ bytesRead: chunks.bytesRead, totalBytes: chunks.totalBytes });
         }
       }
-      if (eof && p === end) break;
     }
   } finally {
-    await chunks.close();
+    await cursor.close();
   }
   onProgress?.({ bytesRead: chunks.totalBytes, totalBytes: chunks.totalBytes });
+}
+
+/**
+ * The data records of a CSV file whose header must be `columns` (checked by {@link checkHeader},
+ * also when the file is empty): every record after the header but the blank lines.
+ */
+export async function* csvDataRecords(path: string, columns: readonly string[]): AsyncGenerator<CsvRecord> {
+  // Straight over the cursor, not over csvRecords: one generator step a record, not two.
+  const cursor = await CsvRecordCursor.open(path);
+  let sawHeader = false;
+  try {
+    while (await cursor.fill()) {
+      for (let rec = cursor.next(); rec !== undefined; rec = cursor.next()) {
+        if (!sawHeader) {
+          checkHeader(path, rec, columns);
+          sawHeader = true;
+        } else if (rec.cells.length > 0) {
+          yield rec;
+        }
+      }
+    }
+  } finally {
+    await cursor.close();
+  }
+  if (!sawHeader) checkHeader(path, undefined, columns);
 }
 
 /** The UTF-8 byte order mark some spreadsheet programs put first. */

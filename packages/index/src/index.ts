@@ -1,14 +1,15 @@
-export type { BuildOptions, BuildProgress, BuildReport, IndexRow, SourceRowProblem } from './build.js';
+export { buildIndexInMemory, writeIndexFile } from './build/from-csv.js';
+export { buildIndexFromRows } from './build/from-rows.js';
+export type { BuildReport } from './build/image-builder.js';
+export type { BuildOptions, BuildProgress } from './build/options.js';
+export { DEFAULT_HASH_SEED } from './build/options.js';
+export type { IndexRow, SourceRowProblem } from './build/source-rules.js';
 export {
-  buildIndexFromRows,
-  buildIndexInMemory,
-  DEFAULT_HASH_SEED,
   DuplicatePhoneError,
   ROWS_SOURCE,
   SOURCE_COLUMNS,
   SOURCE_ROW_PROBLEMS,
-  writeIndexFile,
-} from './build.js';
+} from './build/source-rules.js';
 export type { ChangeOp, ChangeRowProblem } from './changes.js';
 export { CHANGE_COLUMNS, CHANGE_OPS, CHANGE_ROW_PROBLEMS } from './changes.js';
 export type { EligibilityLog } from './eligibility-log.js';

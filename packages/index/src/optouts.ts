@@ -6,12 +6,12 @@
  * replaces the files atomically, holding the index's update lock (lock.ts) throughout.
  */
 import { performance } from 'node:perf_hooks';
-import { InputError, InvalidArgumentError } from '@rollcall/errors';
+import { InputError } from '@rollcall/errors';
 import { type PhoneKey, parseE164Strict, redactPhone } from '@rollcall/phone';
 import { ChangeSet, OP } from './changes.js';
-import { checkHeader, csvRecords, parseOptedOut } from './csv.js';
+import { csvDataRecords, parseOptedOut } from './csv.js';
 import type { IndexLockHolder } from './lock.js';
-import { applyChangeSet, checkIndexArg } from './update.js';
+import { applyChangeSet, checkChangeArgs } from './update.js';
 
 /** Columns of an opt-out changes CSV, in order. */
 export const OPT_OUT_COLUMNS = ['phone', 'opted_out'] as const;
@@ -68,15 +68,8 @@ interface Changes {
 async function readChanges(path: string): Promise<Changes> {
   const keys: PhoneKey[] = [];
   const flags: boolean[] = [];
-  let sawHeader = false;
-  for await (const rec of csvRecords(path)) {
-    if (!sawHeader) {
-      checkHeader(path, rec, OPT_OUT_COLUMNS);
-      sawHeader = true;
-      continue;
-    }
+  for await (const rec of csvDataRecords(path, OPT_OUT_COLUMNS)) {
     const cells = rec.cells;
-    if (cells.length === 0) continue;
     const at = (column: number) => ({ file: path, line: rec.line, column });
     if (cells.length !== OPT_OUT_COLUMNS.length) {
       throw new InputError(
@@ -92,7 +85,6 @@ async function readChanges(path: string): Promise<Changes> {
     keys.push(key);
     flags.push(flag);
   }
-  if (!sawHeader) checkHeader(path, undefined, OPT_OUT_COLUMNS);
   return { keys, flags };
 }
 
@@ -124,10 +116,7 @@ export async function applyOptOuts(
   options: OptOutOptions = {},
 ): Promise<OptOutReport> {
   const started = performance.now();
-  checkIndexArg(index);
-  if (typeof changesCsvPath !== 'string' || changesCsvPath === '') {
-    throw new InvalidArgumentError('changesCsvPath', 'must be a file path');
-  }
+  checkChangeArgs(index, changesCsvPath);
   const changes = await readChanges(changesCsvPath);
   const set = new ChangeSet(changesCsvPath, changes.keys.length);
   changes.keys.forEach((key, row) => {

@@ -25,7 +25,6 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   ErrorCodes,
-  formatPosition,
   InputError,
   InvalidArgumentError,
   isRollcallError,
@@ -35,13 +34,10 @@ import { AtomicFile } from '@rollcall/files';
 import { redactDigitRuns } from '@rollcall/phone';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import {
-  type BuildOptions,
-  type BuildReport,
-  DuplicatePhoneError,
-  SOURCE_COLUMNS,
-  writeIndexFile,
-} from './build.js';
+import { writeIndexFile } from './build/from-csv.js';
+import type { BuildReport } from './build/image-builder.js';
+import type { BuildOptions } from './build/options.js';
+import { DuplicatePhoneError, SOURCE_COLUMNS } from './build/source-rules.js';
 import { CHANGE_COLUMNS, readChangesCsv } from './changes.js';
 import { csvRecords } from './csv.js';
 import { type ShardedBuildOptions, type ShardedBuildReport, writeShardedIndexFiles } from './shards.js';
@@ -213,15 +209,14 @@ async function spoolCells(spool: string, line: number): Promise<string[]> {
  * L − 1 (the header is line 1).
  */
 async function restate(err: unknown, spool: string, label: string): Promise<unknown> {
-  if (!(err instanceof InputError) || err.position.file !== spool) return err;
-  const row = err.position.line === undefined ? undefined : err.position.line - 1;
+  if (!(err instanceof InputError) || err.file !== spool) return err;
+  const row = err.line === undefined ? undefined : err.line - 1;
   const position = { ...err.position, file: label, ...(row !== undefined ? { line: Math.max(row, 1) } : {}) };
   if (err instanceof DuplicatePhoneError) {
-    const cells = await spoolCells(spool, err.position.line!);
+    const cells = await spoolCells(spool, err.line!);
     return new DuplicatePhoneError(position, err.firstLine - 1, cells[0] ?? '');
   }
-  const message = err.message.slice(formatPosition(err.position).length + 2);
-  return new InputError(position, message);
+  return new InputError(position, err.detail);
 }
 
 /** SELECT list of a build: phone, user_id as text, opted_out as true/false (empty when NULL). */

@@ -14,34 +14,28 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  ErrorCodes,
-  fileErrorFrom,
-  formatPosition,
-  InputError,
-  InvalidArgumentError,
-  RollcallError,
-} from '@rollcall/errors';
+import { fileErrorFrom, InputError, InvalidArgumentError } from '@rollcall/errors';
 import { AtomicFile } from '@rollcall/files';
-import { keyToE164, type PhoneKey, parseE164Strict, redactPhone } from '@rollcall/phone';
+import { keyToE164, type PhoneKey } from '@rollcall/phone';
+import { writeIndexFileMarking } from './build/from-csv.js';
+import { buildIndexFromRows } from './build/from-rows.js';
+import { type BuildReport, writeImage } from './build/image-builder.js';
+import { type BuildOptions, CHECK_EVERY_ROWS, DEFAULT_HASH_SEED, throwIfAborted } from './build/options.js';
 import {
-  type BuildOptions,
-  type BuildReport,
-  buildIndexFromRows,
-  DEFAULT_HASH_SEED,
+  checkSourceCells,
   DuplicatePhoneError,
+  noSourceRowProblems,
+  RowProblem,
   SOURCE_COLUMNS,
+  SourceCells,
   type SourceRowProblem,
-  writeImage,
-  writeIndexFileMarking,
-} from './build.js';
-import { checkHeader, csvRecords, parseOptedOut } from './csv.js';
+} from './build/source-rules.js';
+import { csvDataRecords } from './csv.js';
 import { resealOptOuts } from './header.js';
 import { keyHash } from './key-hash.js';
 import { SLOT_WORDS } from './layout.js';
 import { loadImage } from './load.js';
 import { withIndexLock } from './lock.js';
-import { readUserIdHalves } from './user-id.js';
 import { settleUserFlags } from './user-optouts.js';
 import { UserIdSet } from './user-set.js';
 
@@ -118,51 +112,6 @@ export interface ShardedBuildReport {
 
 /** Bytes of routed rows buffered per shard before a write. */
 const FLUSH_BYTES = 1 << 20;
-/** Rows between checks of the abort signal. */
-const CHECK_EVERY_ROWS = 1 << 16;
-
-/** A source row's problem as the build words it, or the routed row. */
-type Routed =
-  | { key: PhoneKey; optedOut: boolean }
-  | { problem: SourceRowProblem; column: number; message: string };
-
-/**
- * Checks a source row exactly as the build does (same problems, columns and words), so the
- * routing pass refuses every bad row at its own line before any shard is built.
- */
-function routeRow(cells: readonly string[], halves: Uint32Array): Routed {
-  if (cells.length !== SOURCE_COLUMNS.length) {
-    return {
-      problem: 'WRONG_COLUMN_COUNT',
-      column: Math.min(cells.length, SOURCE_COLUMNS.length) + 1,
-      message: `expected ${SOURCE_COLUMNS.length} cells (${SOURCE_COLUMNS.join(',')}), got ${cells.length}`,
-    };
-  }
-  const key = parseE164Strict(cells[0]!);
-  if (key === undefined) {
-    return {
-      problem: 'BAD_PHONE',
-      column: 1,
-      message: `phone "${redactPhone(cells[0]!)}" is not E.164 (+, a known country calling code, at most 15 digits)`,
-    };
-  }
-  if (!readUserIdHalves(cells[1]!, halves)) {
-    return {
-      problem: 'BAD_USER_ID',
-      column: 2,
-      message: `user_id "${cells[1]}" is not an integer from 1 to 2^64 − 1`,
-    };
-  }
-  const optedOut = parseOptedOut(cells[2]!);
-  if (optedOut === undefined) {
-    return {
-      problem: 'BAD_OPTED_OUT',
-      column: 3,
-      message: `opted_out "${cells[2]}" is not true/false, 1/0 or yes/no`,
-    };
-  }
-  return { key, optedOut };
-}
 
 /** A routed CSV of one shard, written through a buffer. */
 class ShardCsv {
@@ -194,10 +143,6 @@ class ShardCsv {
   }
 }
 
-function noProblems(): Record<SourceRowProblem, number> {
-  return { BAD_PHONE: 0, BAD_USER_ID: 0, BAD_OPTED_OUT: 0, DUPLICATE_PHONE: 0, WRONG_COLUMN_COUNT: 0 };
-}
-
 /**
  * The source lines of the `rows`-th data rows (1-based) routed to `shard`, and the phone cell
  * of the first (error path only: reads the source again instead of keeping a line map, which
@@ -212,17 +157,11 @@ async function sourceLinesOf(
 ): Promise<{ lines: number[]; phone: string }> {
   const lines = rows.map(() => 0);
   let phone = '';
-  const halves = new Uint32Array(2);
+  const row = new SourceCells();
   let routed = 0;
-  let header = true;
-  for await (const rec of csvRecords(csvPath)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    if (rec.cells.length === 0) continue;
-    const r = routeRow(rec.cells, halves);
-    if (!('key' in r) || shardOfKey(r.key, seed, shardCount) !== shard) continue;
+  for await (const rec of csvDataRecords(csvPath, SOURCE_COLUMNS)) {
+    const key = checkSourceCells(rec.cells, row);
+    if (key instanceof RowProblem || shardOfKey(key, seed, shardCount) !== shard) continue;
     routed++;
     rows.forEach((want, i) => {
       if (want === routed) {
@@ -247,19 +186,16 @@ async function restate(
   seed: number,
   shardCount: number,
 ): Promise<unknown> {
-  if (!(err instanceof InputError) || err.position.file !== tempCsv || err.position.line === undefined) {
-    return err;
-  }
+  if (!(err instanceof InputError) || err.file !== tempCsv || err.line === undefined) return err;
   if (err instanceof DuplicatePhoneError) {
     const { lines, phone } = await sourceLinesOf(csvPath, shard, seed, shardCount, [
-      err.position.line - 1,
+      err.line - 1,
       err.firstLine - 1,
     ]);
     return new DuplicatePhoneError({ file: csvPath, line: lines[0]!, column: 1 }, lines[1]!, phone);
   }
-  const { lines } = await sourceLinesOf(csvPath, shard, seed, shardCount, [err.position.line - 1]);
-  const message = err.message.slice(formatPosition(err.position).length + 2);
-  return new InputError({ ...err.position, file: csvPath, line: lines[0]! }, message);
+  const { lines } = await sourceLinesOf(csvPath, shard, seed, shardCount, [err.line - 1]);
+  return new InputError({ ...err.position, file: csvPath, line: lines[0]! }, err.detail);
 }
 
 /**
@@ -337,39 +273,25 @@ export async function writeShardedIndexFiles(
   }
   try {
     const csvs: ShardCsv[] = [];
-    const skipped = noProblems();
+    const skipped = noSourceRowProblems();
     /** Users of the routed rows marked opted out (exact unless a duplicate is skipped later). */
     const optedOutRows = new UserIdSet();
     let rows = 0;
     try {
       for (let i = 0; i < shardCount; i++) csvs.push(new ShardCsv(join(temp, `in-${i}.csv`)));
-      const halves = new Uint32Array(2);
-      let sawHeader = false;
-      for await (const rec of csvRecords(csvPath)) {
-        if (!sawHeader) {
-          checkHeader(csvPath, rec, SOURCE_COLUMNS);
-          sawHeader = true;
+      const row = new SourceCells();
+      for await (const rec of csvDataRecords(csvPath, SOURCE_COLUMNS)) {
+        if (++rows % CHECK_EVERY_ROWS === 0) throwIfAborted(common.signal);
+        const key = checkSourceCells(rec.cells, row);
+        if (key instanceof RowProblem) {
+          if (!common.skipInvalid) throw key.errorAt(csvPath, rec.line);
+          skipped[key.problem]++;
           continue;
         }
-        if (rec.cells.length === 0) continue;
-        if (++rows % CHECK_EVERY_ROWS === 0 && common.signal?.aborted) {
-          throw new RollcallError(ErrorCodes.ABORTED, 'index build aborted');
-        }
-        const r = routeRow(rec.cells, halves);
-        if (!('key' in r)) {
-          if (!common.skipInvalid) {
-            throw new InputError({ file: csvPath, line: rec.line, column: r.column }, r.message);
-          }
-          skipped[r.problem]++;
-          continue;
-        }
-        if (r.optedOut) optedOutRows.add(halves[0]!, halves[1]!);
+        if (row.optedOut) optedOutRows.add(row.halves[0]!, row.halves[1]!);
         // Written in a canonical spelling: every cell was just checked, none needs quoting.
-        csvs[shardOfKey(r.key, seed, shardCount)]!.add(
-          `${keyToE164(r.key)},${rec.cells[1]!},${r.optedOut}\n`,
-        );
+        csvs[shardOfKey(key, seed, shardCount)]!.add(`${keyToE164(key)},${rec.cells[1]!},${row.optedOut}\n`);
       }
-      if (!sawHeader) checkHeader(csvPath, undefined, SOURCE_COLUMNS);
     } finally {
       for (const csv of csvs) csv.close();
     }
@@ -377,7 +299,7 @@ export async function writeShardedIndexFiles(
     // Users of the opted-out rows each shard placed: only needed when rows can be skipped.
     const placedOptedOut = common.skipInvalid ? new UserIdSet() : undefined;
     for (let i = 0; i < shardCount; i++) {
-      if (common.signal?.aborted) throw new RollcallError(ErrorCodes.ABORTED, 'index build aborted');
+      throwIfAborted(common.signal);
       const tempCsv = csvs[i]!.path;
       try {
         const built = await writeIndexFileMarking(

@@ -1,6 +1,7 @@
 /**
  * The open-addressing table (linear probing) over a Uint32Array view of the slots. Shared by the
- * builder, the reader and the opt-out update, so all three walk the same probe sequence.
+ * builder, the reader and the update, so all walk the same probe sequence; an entry is removed by
+ * backward shift and a table grows by rehashing, here too.
  */
 import { keyHashOfHalves, slotOf } from './key-hash.js';
 import {
@@ -92,4 +93,66 @@ export function setNumberOptedOut(table: Uint32Array, slot: number, optedOut: bo
   // `>>> 0`: `^` yields an int32, negative when bit 31 is set; the table holds it as u32 anyway.
   table[w] = (word ^ NUMBER_OPTED_OUT_BIT) >>> 0;
   return true;
+}
+
+// The layout's numbers as this module's own constants for the passes below, which may walk a
+// whole table: read through the imports (live bindings) inside such loops they cost about 1.5 to
+// 3× (see user-optouts.ts).
+const STRIDE = SLOT_WORDS;
+const KEY_LO = SLOT.KEY_LO;
+const FLAGS = SLOT.KEY_HI_FLAGS;
+const KEY_MASK = KEY_HI_MASK;
+
+/**
+ * Removes the entry in `slot` by backward shift: every later entry of the same run that may sit
+ * earlier moves into the hole, so every remaining key is still found by walking from its home
+ * slot, and no slot is left marked deleted.
+ */
+export function removeSlot(table: Uint32Array, capacity: number, seed: number, slot: number): void {
+  let hole = slot;
+  let j = slot;
+  for (;;) {
+    j = j + 1 === capacity ? 0 : j + 1;
+    const w = j * STRIDE;
+    const lo = table[w + KEY_LO]!;
+    const hi = table[w + FLAGS]! & KEY_MASK;
+    if ((lo | hi) === 0) break;
+    const home = slotOf(keyHashOfHalves(lo, hi, seed), capacity);
+    // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
+    const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+    if (!stays) {
+      const h = hole * STRIDE;
+      table[h] = table[w]!;
+      table[h + 1] = table[w + 1]!;
+      table[h + 2] = table[w + 2]!;
+      table[h + 3] = table[w + 3]!;
+      hole = j;
+    }
+  }
+  table.fill(0, hole * STRIDE, hole * STRIDE + STRIDE);
+}
+
+/** Re-inserts every entry of `from` into the empty table `to` (flags and users as they are). */
+export function rehash(
+  from: Uint32Array,
+  fromCapacity: number,
+  to: Uint32Array,
+  capacity: number,
+  seed: number,
+): void {
+  for (let s = 0; s < fromCapacity; s++) {
+    const w = s * STRIDE;
+    const lo = from[w + KEY_LO]!;
+    const hi = from[w + FLAGS]! & KEY_MASK;
+    if ((lo | hi) === 0) continue;
+    // Every key is new to `to`: the first empty slot from its home is its place (no compare).
+    let at = slotOf(keyHashOfHalves(lo, hi, seed), capacity);
+    while ((to[at * STRIDE + KEY_LO]! | to[at * STRIDE + FLAGS]!) !== 0)
+      at = at + 1 === capacity ? 0 : at + 1;
+    const t = at * STRIDE;
+    to[t] = from[w]!;
+    to[t + 1] = from[w + 1]!;
+    to[t + 2] = from[w + 2]!;
+    to[t + 3] = from[w + 3]!;
+  }
 }

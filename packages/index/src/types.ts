@@ -1,14 +1,14 @@
-import type { PhoneKey } from '@rollcall/phone';
+import type { HashConvention, PhoneKey } from '@rollcall/phone';
 import type { UserId } from './user-id.js';
+
+// The phone package's, re-exported: one declaration of the conventions.
+export type { HashConvention };
 
 /** What a probe finds for a key present in the index. */
 export interface ProbeHit {
   userId: UserId;
   optedOut: boolean;
 }
-
-/** Convention of an advertiser's pre-hashed phone: SHA-256 of the digits (Meta) or of `+E.164` (Google). */
-export type HashConvention = 'meta' | 'google';
 
 /** Fields of an index file's header. */
 export interface IndexHeader {

@@ -15,13 +15,12 @@ import { performance } from 'node:perf_hooks';
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { AtomicFile, commitAll } from '@rollcall/files';
 import { isValidE164, type PhoneKey } from '@rollcall/phone';
-import { writeImage } from './build.js';
+import { writeImage } from './build/image-builder.js';
 import { type ChangeRowProblem, type ChangeSet, OP, readChangesCsv } from './changes.js';
 import { checksumRange } from './checksum.js';
 import { appendEligibilityLog, eligibilityLogPath, LOG_KIND } from './eligibility-log.js';
 import { imageGeometry, type RawHeader, sealHeader, writeHeaderFields } from './header.js';
 import { generationOf, indexFiles, logBytesOf } from './index-files.js';
-import { keyHashOfHalves, slotOf } from './key-hash.js';
 import {
   HEADER_BYTES,
   KEY_HI_MASK,
@@ -40,7 +39,8 @@ import { loadImage } from './load.js';
 import { type IndexLock, type IndexLockHolder, withIndexLock } from './lock.js';
 import { fillSha256Section } from './sha256-section.js';
 import { shardOfKey } from './shards.js';
-import { capacityFor, findSlot, setNumberOptedOut, writeSlot } from './table.js';
+import { capacityFor, findSlot, rehash, removeSlot, setNumberOptedOut, writeSlot } from './table.js';
+import { settleTouched, tallyBefore, UserTally } from './user-optouts.js';
 import { UserIdSet } from './user-set.js';
 
 /** Options of {@link applyChanges}. */
@@ -110,15 +110,10 @@ export interface UpdateReport {
 }
 
 /** Per-row effect counts (the rows of every file). */
-interface RowCounts {
-  added: number;
-  moved: number;
-  deleted: number;
-  optedOutNumbers: number;
-  optedInNumbers: number;
-  unchanged: number;
-  notInIndex: number;
-}
+type RowCounts = Pick<
+  UpdateReport,
+  'added' | 'moved' | 'deleted' | 'optedOutNumbers' | 'optedInNumbers' | 'unchanged' | 'notInIndex'
+>;
 
 function noRowCounts(): RowCounts {
   return {
@@ -172,10 +167,7 @@ export async function applyChanges(
   options: UpdateOptions = {},
 ): Promise<UpdateReport> {
   const started = performance.now();
-  checkIndexArg(index);
-  if (typeof changesCsvPath !== 'string' || changesCsvPath === '') {
-    throw new InvalidArgumentError('changesCsvPath', 'must be a file path');
-  }
+  checkChangeArgs(index, changesCsvPath);
   if (options.skipInvalid !== undefined && typeof options.skipInvalid !== 'boolean') {
     throw new InvalidArgumentError('skipInvalid', 'must be a boolean');
   }
@@ -187,6 +179,14 @@ export async function applyChanges(
 export function checkIndexArg(index: string | readonly string[]): void {
   if (!(typeof index === 'string' ? index !== '' : Array.isArray(index))) {
     throw new InvalidArgumentError('indexPath', 'must be a file path');
+  }
+}
+
+/** Throws unless `index` is a path or a non-empty list and `changesCsvPath` a path. */
+export function checkChangeArgs(index: string | readonly string[], changesCsvPath: string): void {
+  checkIndexArg(index);
+  if (typeof changesCsvPath !== 'string' || changesCsvPath === '') {
+    throw new InvalidArgumentError('changesCsvPath', 'must be a file path');
   }
 }
 
@@ -245,188 +245,6 @@ interface Applied {
   /** Some row changed something in this file. */
   changed: boolean;
   grown: boolean;
-}
-
-/**
- * What an update knows of each user it touches, in arrays indexed by the user's place in the
- * touched set (`UserIdSet.indexOf`): how many numbers they have and how many of those carry their
- * own opt-out (counted before the rows, then kept up to date by every row), whether they had a
- * number and were opted out before, and the rows that decide whether they keep an opt-out whose
- * number they lost (the last such loss, and the last opt-in of one of their numbers). One lookup
- * per entry in each pass over a table, and none of the user's other numbers looked up per row.
- */
-/** Bits of {@link UserTally.filter}: 2^23 (1 MiB), about 8 bits per member at 1M members. */
-const FILTER_BITS = 1 << 23;
-
-/** The filter bit of a user id: 23 well-mixed bits of its halves. */
-function filterBit(lo: number, hi: number): number {
-  let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return (h ^ (h >>> 12)) >>> 9;
-}
-
-class UserTally {
-  readonly users: UserIdSet;
-  /** Numbers of the user now. */
-  readonly numbers: Int32Array;
-  /** Numbers of the user now whose own opted-out bit is set. */
-  readonly numbersOut: Int32Array;
-  /** Bit 0: had a number before the rows; bit 1: their opted-out bit was set before. */
-  readonly before: Uint8Array;
-  /** Last row that took away a number of theirs carrying its own opt-out (-1: none). */
-  readonly lostAt: Int32Array;
-  /** Last row that opted one of their numbers in (-1: none). */
-  readonly optedInAt: Int32Array;
-  /** After the rows: 1 when the user is out (see {@link settleOut}). */
-  readonly out: Uint8Array;
-  /** After the rows: 1 when the user keeps an opt-out whose number they lost. */
-  readonly carried: Uint8Array;
-  /**
-   * A bitmap of {@link FILTER_BITS} bits, one set per member (by {@link filterBit}): an entry
-   * whose user's bit is clear is no member, known from 1 MiB that stays in cache instead of a
-   * probe of the set (tens of MiB). Most entries of a table are no member.
-   */
-  readonly filter = new Int32Array(FILTER_BITS / 32);
-
-  constructor(users: UserIdSet) {
-    this.users = users;
-    users.forEach((lo, hi) => {
-      const b = filterBit(lo, hi);
-      this.filter[b >>> 5]! |= 1 << (b & 31);
-    });
-    const n = users.slots;
-    this.numbers = new Int32Array(n);
-    this.numbersOut = new Int32Array(n);
-    this.before = new Uint8Array(n);
-    this.lostAt = new Int32Array(n).fill(-1);
-    this.optedInAt = new Int32Array(n).fill(-1);
-    this.out = new Uint8Array(n);
-    this.carried = new Uint8Array(n);
-  }
-
-  /** Ends the counting of the state before the rows. */
-  sealBefore(): void {
-    const { numbers, before } = this;
-    for (let i = 0; i < numbers.length; i++) if (numbers[i]! > 0) before[i]! |= 1;
-  }
-
-  /**
-   * Decides, after the rows, who is out: a user with a number of theirs opted out, or who lost a
-   * number carrying their opt-out after their last opt-in and kept other numbers.
-   */
-  settleOut(): void {
-    const { numbers, numbersOut, lostAt, optedInAt, out, carried } = this;
-    for (let i = 0; i < numbers.length; i++) {
-      const keeps = numbers[i]! > 0 && lostAt[i]! > optedInAt[i]!;
-      carried[i] = keeps ? 1 : 0;
-      out[i] = keeps || numbersOut[i]! > 0 ? 1 : 0;
-    }
-  }
-}
-
-// The layout's numbers as this module's own constants, for the passes over whole tables (see
-// user-optouts.ts: read through imports inside hot loops they cost about 3×).
-const STRIDE = SLOT_WORDS;
-const KEY_LO = SLOT.KEY_LO;
-const FLAGS = SLOT.KEY_HI_FLAGS;
-const USER_LO = SLOT.USER_LO;
-const USER_HI = SLOT.USER_HI;
-const KEY_MASK = KEY_HI_MASK;
-const USER_OUT = OPTED_OUT_BIT;
-const NUMBER_OUT = NUMBER_OPTED_OUT_BIT;
-
-/**
- * Counts, for the touched users, their numbers and their numbers opted out, and notes who is
- * opted out. Returns true when the table holds any of them.
- */
-function tallyBefore(table: Uint32Array, capacity: number, tally: UserTally): boolean {
-  const { users, numbers, numbersOut, before, filter } = tally;
-  let any = false;
-  for (let s = 0; s < capacity; s++) {
-    const w = s * STRIDE;
-    const word = table[w + FLAGS]!;
-    if ((table[w + KEY_LO]! | (word & KEY_MASK)) === 0) continue;
-    const lo = table[w + USER_LO]!;
-    const hi = table[w + USER_HI]!;
-    const b = filterBit(lo, hi);
-    if ((filter[b >>> 5]! & (1 << (b & 31))) === 0) continue;
-    const i = users.indexOf(lo, hi);
-    if (i < 0) continue;
-    any = true;
-    numbers[i]!++;
-    if ((word & NUMBER_OUT) !== 0) numbersOut[i]!++;
-    if (word >= USER_OUT) before[i]! |= 2;
-  }
-  return any;
-}
-
-/**
- * Settles the entries of the touched users: the number's own bit set on every entry of a user
- * who keeps a lost opt-out, the user's bit set exactly for users who are out. Every other entry
- * is left as is. Returns the table's opted-out count and the entries changed.
- */
-function settle(
-  table: Uint32Array,
-  capacity: number,
-  tally: UserTally,
-): { optedOut: number; changed: number } {
-  const { users, out, carried, filter } = tally;
-  let optedOut = 0;
-  let changed = 0;
-  for (let s = 0; s < capacity; s++) {
-    const w = s * STRIDE;
-    const word = table[w + FLAGS]!;
-    if ((table[w + KEY_LO]! | (word & KEY_MASK)) === 0) continue;
-    const lo = table[w + USER_LO]!;
-    const hi = table[w + USER_HI]!;
-    const b = filterBit(lo, hi);
-    const i = (filter[b >>> 5]! & (1 << (b & 31))) === 0 ? -1 : users.indexOf(lo, hi);
-    if (i < 0) {
-      if (word >= USER_OUT) optedOut++;
-      continue;
-    }
-    let next = word & KEY_MASK;
-    if ((word & NUMBER_OUT) !== 0 || carried[i] === 1) next += NUMBER_OUT;
-    if (out[i] === 1) {
-      next += USER_OUT;
-      optedOut++;
-    }
-    if (next !== word) {
-      table[w + FLAGS] = next;
-      changed++;
-    }
-  }
-  return { optedOut, changed };
-}
-
-/**
- * Removes the entry in `slot` by backward shift: every later entry of the same run that may sit
- * earlier moves into the hole, so every remaining key is still found by walking from its home
- * slot, and no slot is left marked deleted.
- */
-function removeSlot(table: Uint32Array, capacity: number, seed: number, slot: number): void {
-  let hole = slot;
-  let j = slot;
-  for (;;) {
-    j = j + 1 === capacity ? 0 : j + 1;
-    const w = j * STRIDE;
-    const lo = table[w + KEY_LO]!;
-    const hi = table[w + FLAGS]! & KEY_MASK;
-    if ((lo | hi) === 0) break;
-    const home = slotOf(keyHashOfHalves(lo, hi, seed), capacity);
-    // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
-    const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-    if (!stays) {
-      const h = hole * STRIDE;
-      table[h] = table[w]!;
-      table[h + 1] = table[w + 1]!;
-      table[h + 2] = table[w + 2]!;
-      table[h + 3] = table[w + 3]!;
-      hole = j;
-    }
-  }
-  table.fill(0, hole * STRIDE, hole * STRIDE + STRIDE);
 }
 
 /** Slots for `need` entries after a growth: load ⅔ (24 bytes an entry), room for more adds. */
@@ -492,7 +310,7 @@ function applyRows(
     const lo = key >>> 0;
     const hi = (key - lo) / TWO_POW_32;
     const slot = findSlot(table, capacity, seed, lo, hi);
-    const w = slot * STRIDE;
+    const w = slot * SLOT_WORDS;
     switch (changes.ops[row]) {
       case OP.ADD: {
         const uLo = changes.userLo[row]!;
@@ -507,26 +325,26 @@ function applyRows(
           keysMoved = true;
           break;
         }
-        const oLo = table[w + USER_LO]!;
-        const oHi = table[w + USER_HI]!;
+        const oLo = table[w + SLOT.USER_LO]!;
+        const oHi = table[w + SLOT.USER_HI]!;
         if (oLo === uLo && oHi === uHi) {
           c.unchanged++;
           break;
         }
-        const word = table[w + FLAGS]!;
+        const word = table[w + SLOT.KEY_HI_FLAGS]!;
         if (tally !== undefined) {
           const o = tally.users.indexOf(oLo, oHi);
           tally.numbers[o]!--;
-          if ((word & NUMBER_OUT) !== 0) {
+          if ((word & NUMBER_OPTED_OUT_BIT) !== 0) {
             tally.numbersOut[o]!--;
             tally.lostAt[o] = row;
           }
           tally.numbers[tally.users.indexOf(uLo, uHi)]!++;
         }
         // The new user's number, with no opt-out of its own; both users' bits are settled later.
-        table[w + FLAGS] = word & (KEY_MASK | USER_OUT);
-        table[w + USER_LO] = uLo;
-        table[w + USER_HI] = uHi;
+        table[w + SLOT.KEY_HI_FLAGS] = word & (KEY_HI_MASK | OPTED_OUT_BIT);
+        table[w + SLOT.USER_LO] = uLo;
+        table[w + SLOT.USER_HI] = uHi;
         c.moved++;
         changed = true;
         break;
@@ -537,9 +355,9 @@ function applyRows(
           break;
         }
         if (tally !== undefined) {
-          const o = tally.users.indexOf(table[w + USER_LO]!, table[w + USER_HI]!);
+          const o = tally.users.indexOf(table[w + SLOT.USER_LO]!, table[w + SLOT.USER_HI]!);
           tally.numbers[o]!--;
-          if ((table[w + FLAGS]! & NUMBER_OUT) !== 0) {
+          if ((table[w + SLOT.KEY_HI_FLAGS]! & NUMBER_OPTED_OUT_BIT) !== 0) {
             tally.numbersOut[o]!--;
             tally.lostAt[o] = row;
           }
@@ -559,7 +377,8 @@ function applyRows(
           break;
         }
         const optOut = changes.ops[row] === OP.OPTOUT;
-        const o = tally === undefined ? -1 : tally.users.indexOf(table[w + USER_LO]!, table[w + USER_HI]!);
+        const o =
+          tally === undefined ? -1 : tally.users.indexOf(table[w + SLOT.USER_LO]!, table[w + SLOT.USER_HI]!);
         if (!optOut && tally !== undefined) tally.optedInAt[o] = row;
         if (setNumberOptedOut(table, slot, optOut)) {
           if (optOut) c.optedOutNumbers++;
@@ -574,31 +393,6 @@ function applyRows(
     }
   }
   return { image, raw, table, capacity, entries, neverMatchable, keysMoved, changed, grown };
-}
-
-/** Re-inserts every entry of `from` into the empty table `to` (flags and users as they are). */
-function rehash(
-  from: Uint32Array,
-  fromCapacity: number,
-  to: Uint32Array,
-  capacity: number,
-  seed: number,
-): void {
-  for (let s = 0; s < fromCapacity; s++) {
-    const w = s * STRIDE;
-    const lo = from[w + KEY_LO]!;
-    const hi = from[w + FLAGS]! & KEY_MASK;
-    if ((lo | hi) === 0) continue;
-    // Every key is new to `to`: the first empty slot from its home is its place (no compare).
-    let at = slotOf(keyHashOfHalves(lo, hi, seed), capacity);
-    while ((to[at * STRIDE + KEY_LO]! | to[at * STRIDE + FLAGS]!) !== 0)
-      at = at + 1 === capacity ? 0 : at + 1;
-    const t = at * STRIDE;
-    to[t] = from[w]!;
-    to[t + 1] = from[w + 1]!;
-    to[t + 2] = from[w + 2]!;
-    to[t + 3] = from[w + 3]!;
-  }
 }
 
 /** The read-change-write of {@link applyChangeSet}, under the locks of every file. */
@@ -652,7 +446,8 @@ async function update(
       const key = changes.keys[row]!;
       const lo = key >>> 0;
       const slot = findSlot(table, raw.capacity, raw.hashSeed, lo, (key - lo) / TWO_POW_32);
-      if (slot >= 0) touched.add(table[slot * STRIDE + USER_LO]!, table[slot * STRIDE + USER_HI]!);
+      if (slot >= 0)
+        touched.add(table[slot * SLOT_WORDS + SLOT.USER_LO]!, table[slot * SLOT_WORDS + SLOT.USER_HI]!);
       if (changes.ops[row] === OP.ADD) {
         touched.add(changes.userLo[row]!, changes.userHi[row]!);
         if (slot < 0) inserts[i]!++;
@@ -770,7 +565,7 @@ async function update(
       }
       const a = applied[i] ?? applyRows(await load(i), rowsOf[i]!, inserts[i]!, changes);
       applied[i] = undefined;
-      const s = settle(a.table, a.capacity, tally);
+      const s = settleTouched(a.table, a.capacity, tally);
       entries += a.entries;
       optedOut += s.optedOut;
       if (!a.changed && s.changed === 0) continue;

@@ -54,19 +54,13 @@ export class UserIdSet {
     lo >>>= 0;
     hi >>>= 0;
     if ((lo | hi) === 0) throw new InvalidArgumentError('userId', 'must be at least 1');
-    const pairs = this.#pairs;
-    const mask = this.#mask;
-    for (let s = mix(lo, hi) & mask; ; s = (s + 1) & mask) {
-      const l = pairs[2 * s]!;
-      const h = pairs[2 * s + 1]!;
-      if (l === lo && h === hi) return false;
-      if ((l | h) === 0) {
-        pairs[2 * s] = lo;
-        pairs[2 * s + 1] = hi;
-        if (++this.#size * LOAD_DENOMINATOR > (mask + 1) * LOAD_NUMERATOR) this.#grow();
-        return true;
-      }
-    }
+    const found = this.#find(lo, hi);
+    if (found >= 0) return false;
+    const s = -1 - found;
+    this.#pairs[2 * s] = lo;
+    this.#pairs[2 * s + 1] = hi;
+    if (++this.#size * LOAD_DENOMINATOR > (this.#mask + 1) * LOAD_NUMERATOR) this.#grow();
+    return true;
   }
 
   /** True when the user id (lo, hi) is a member. */
@@ -80,8 +74,12 @@ export class UserIdSet {
    * Lets a caller keep its own per-member values in arrays of {@link slots} elements.
    */
   indexOf(lo: number, hi: number): number {
-    lo >>>= 0;
-    hi >>>= 0;
+    const s = this.#find(lo >>> 0, hi >>> 0);
+    return s >= 0 ? s : -1;
+  }
+
+  /** The slot of the u32 halves (lo, hi), or `-1 - s` where `s` is the empty slot ending its probe. */
+  #find(lo: number, hi: number): number {
     const pairs = this.#pairs;
     const mask = this.#mask;
     for (let s = mix(lo, hi) & mask; ; s = (s + 1) & mask) {
@@ -89,7 +87,7 @@ export class UserIdSet {
       const h = pairs[2 * s + 1]!;
       if (l === lo && h === hi) return s;
       // Always ends: the load factor keeps at least 30% of the slots empty.
-      if ((l | h) === 0) return -1;
+      if ((l | h) === 0) return -1 - s;
     }
   }
 
@@ -108,10 +106,7 @@ export class UserIdSet {
 
   /** Calls `visit(lo, hi)` for every member, in no particular order. */
   forEach(visit: (lo: number, hi: number) => void): void {
-    const pairs = this.#pairs;
-    for (let i = 0; i < pairs.length; i += 2) {
-      if ((pairs[i]! | pairs[i + 1]!) !== 0) visit(pairs[i]!, pairs[i + 1]!);
-    }
+    this.forEachIndexed(visit);
   }
 
   #grow(): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PhoneKey } from '@rollcall/phone';
 import { afterAll } from 'vitest';
-import type { IndexRow } from '../src/build.js';
+import type { IndexRow } from '../src/index.js';
 
 /** A small seeded PRNG (SplitMix32): the same seed gives the same data on every machine. */
 export function prng(seed: number): () => number {

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, InputError } from '@rollcall/errors';
 import { describe, expect, test } from 'vitest';
-import { DuplicatePhoneError, writeIndexFile } from '../src/build.js';
+import { DuplicatePhoneError, writeIndexFile } from '../src/index.js';
 import { keyHash } from '../src/key-hash.js';
 import { openIndex } from '../src/load.js';
 import { shardFilePaths, shardOfKey, writeShardedIndexFiles } from '../src/shards.js';

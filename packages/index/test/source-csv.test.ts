@@ -6,8 +6,13 @@
 import { join } from 'node:path';
 import { ErrorCodes } from '@rollcall/errors';
 import { describe, expect, test } from 'vitest';
-import type { IndexRow } from '../src/build.js';
-import { buildIndexFromRows, buildIndexInMemory, DuplicatePhoneError, writeIndexFile } from '../src/index.js';
+import {
+  buildIndexFromRows,
+  buildIndexInMemory,
+  DuplicatePhoneError,
+  type IndexRow,
+  writeIndexFile,
+} from '../src/index.js';
 import { makeRows, prng, tempDir, writeText } from './helpers.js';
 
 /** More than the 4 MiB read buffer, so rows are cut at its end. */
