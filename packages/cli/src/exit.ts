@@ -36,6 +36,9 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 const CLI_FLAGS: Readonly<Record<string, string>> = {
   defaultCountry: '--country',
   phoneColumn: '--phone-column',
+  countryColumn: '--country-column',
+  paths: '--upload',
+  strict: '--strict',
   delimiter: '--delimiter',
   threads: '--threads',
   minAudience: '--min-audience',
@@ -67,10 +70,8 @@ export function exitCodeOf(err: unknown): number {
  */
 export function describeError(err: unknown): string {
   if (err instanceof InvalidArgumentError && CLI_FLAGS[err.option] !== undefined) {
-    // The message starts with the library's option name (`phoneColumn: …`): say the flag instead.
-    const message = err.message.startsWith(`${err.option}:`)
-      ? `${CLI_FLAGS[err.option]}${err.message.slice(err.option.length)}`
-      : err.message;
+    // The library names its option (`phoneColumn: …`): say the flag the user typed instead.
+    const message = err.shard === undefined ? `${CLI_FLAGS[err.option]}: ${err.detail}` : err.message;
     return `rollcall: ${safeMessage(message)} [${err.code}]`;
   }
   if (err instanceof IndexCorruptError || err instanceof FileError) {

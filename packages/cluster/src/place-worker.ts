@@ -5,11 +5,10 @@
  */
 import { isRollcallError } from '@rollcall/errors';
 import { shardOfKey } from '@rollcall/index';
-import { assertCountry, normalizeBatch, type PhoneKey, reasonCode } from '@rollcall/phone';
+import { normalizeUploadRows } from '@rollcall/join';
+import type { PhoneKey } from '@rollcall/phone';
 import { move } from 'piscina';
 import { PLACE_LAYOUT, type PlaceTask, type PlaceTaskResult, placeViews } from './place-protocol.js';
-
-const MALFORMED = reasonCode('MALFORMED_ROW');
 
 /** Normalises and places one batch; returns the packed result buffer (moved) or a coded error. */
 export default function placeBatch(task: PlaceTask): PlaceTaskResult {
@@ -17,12 +16,8 @@ export default function placeBatch(task: PlaceTask): PlaceTaskResult {
     const n = task.cells.length;
     const buffer = new ArrayBuffer(PLACE_LAYOUT.byteLength(n));
     const out = placeViews(buffer, n);
-    normalizeBatch(task.cells, { defaultCountry: assertCountry(task.defaultCountry) }, out);
+    normalizeUploadRows(task, out);
     for (let i = 0; i < n; i++) {
-      if (task.malformed !== null && task.malformed[i] === 1) {
-        out.reasons[i] = MALFORMED;
-        out.keys[i] = 0;
-      }
       const key = out.keys[i]!;
       if (key > 0) out.shards[i] = shardOfKey(key as PhoneKey, task.hashSeed, task.shardCount);
     }

@@ -4,12 +4,11 @@
  * everything else about a match (what is counted, what the advertiser may see, what the rejects
  * file holds) lives here, once.
  */
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { AtomicFile, safeCsvCell } from '@rollcall/files';
 import type { HashConvention } from '@rollcall/index';
-import { assertCountry, phoneMetadataInfo, reasonOfCode } from '@rollcall/phone';
+import { assertCountry, phoneMetadataInfo, reasonCode, reasonOfCode } from '@rollcall/phone';
 import {
   checkAdvertiser,
   FileLedger,
@@ -20,7 +19,6 @@ import {
   setFingerprint,
 } from '@rollcall/privacy';
 import { openUpload, type UploadBatch, type UploadReader, uploadFromCells } from '@rollcall/upload';
-import type { BatchResultViews } from './protocol.js';
 import {
   type AuditReport,
   buildAudit,
@@ -29,10 +27,10 @@ import {
   DEFAULT_MIN_AUDIENCE,
   type IndexFacts,
   type MatchReport,
-} from './report.js';
+} from './match-report.js';
+import type { BatchResultViews } from './protocol.js';
 import { Tally } from './tally.js';
-
-const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+import { VERSION } from './version.js';
 
 /** Progress of a running match. */
 export interface MatchProgress {
@@ -44,12 +42,27 @@ export interface MatchProgress {
 
 /** Options of one match. */
 export interface MatchOptions {
-  /** The upload: a CSV path, the phone cells themselves, or an opened {@link UploadReader}. */
+  /**
+   * The upload: a file path (CSV, or a Meta Marketing API JSON payload), the phone cells themselves,
+   * or an opened {@link UploadReader} (e.g. `openUploads([...])` for several files of one session).
+   */
   upload: string | readonly string[] | UploadReader;
-  /** ISO 3166-1 alpha-2 country for national numbers (e.g. `GB`). */
-  defaultCountry: string;
-  /** Header of the phone column (default: detected). */
-  phoneColumn?: string;
+  /**
+   * ISO 3166-1 alpha-2 country for national numbers (e.g. `GB`) of rows without a country of their
+   * own. Optional when the upload has a country column (rows with a blank country then accept only
+   * international spellings) or is pre-hashed.
+   */
+  defaultCountry?: string;
+  /** Header(s) of the phone column(s) (default: every header that names a phone). */
+  phoneColumn?: string | readonly string[];
+  /** Header of the column holding each row's country, or `false` for none (default: detected). */
+  countryColumn?: string | false;
+  /**
+   * Refuse a number read as international only after failing as national (digits with a country
+   * code but no `+`); such cells are rejected as `MISSING_PLUS` instead of counted in
+   * `read_as_international`. Default false.
+   */
+  strict?: boolean;
   /** CSV delimiter (default: detected from the header). */
   delimiter?: string;
   /** The phone column holds SHA-256 hex digests made by the advertiser, in this convention. */
@@ -92,10 +105,14 @@ export interface MatchResult {
 
 /** The options of one match, checked and with their defaults. */
 export interface MatchSettings {
-  defaultCountry: string;
+  /** Null when not given: rows then need a country of their own (or the upload is hashed). */
+  defaultCountry: string | null;
+  strict: boolean;
   minAudience: number;
   batchSize: number;
   hashed: HashConvention | null;
+  /** Phone cells per row: the upload's phone columns (1 until the upload is opened). */
+  width: number;
   advertiser: string;
   privacy: PrivacyPolicy;
   signal: AbortSignal | undefined;
@@ -147,7 +164,15 @@ export function matchSettings(options: MatchOptions): MatchSettings {
       'must be a CSV file path, an array of phone cells, or an UploadReader',
     );
   }
-  const defaultCountry = assertCountry(options.defaultCountry);
+  const defaultCountry =
+    options.defaultCountry === undefined || options.defaultCountry === null
+      ? null
+      : assertCountry(options.defaultCountry);
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') {
+    throw new InvalidArgumentError('strict', `must be true or false, got ${String(options.strict)}`);
+  }
+  const strict = options.strict ?? false;
+  // `phoneColumn`, `countryColumn` and `delimiter` are the upload reader's options: it checks them.
   const minAudience = options.minAudience ?? DEFAULT_MIN_AUDIENCE;
   if (!Number.isInteger(minAudience) || minAudience < 1) {
     throw new InvalidArgumentError('minAudience', `must be an integer ≥ 1, got ${minAudience}`);
@@ -176,7 +201,17 @@ export function matchSettings(options: MatchOptions): MatchSettings {
   }
   const advertiser = checkAdvertiser(options.advertiser ?? 'default');
   const privacy = privacyPolicy(options.privacy);
-  return { defaultCountry, minAudience, batchSize, hashed, advertiser, privacy, signal: options.signal };
+  return {
+    defaultCountry,
+    strict,
+    minAudience,
+    batchSize,
+    hashed,
+    width: 1,
+    advertiser,
+    privacy,
+    signal: options.signal,
+  };
 }
 
 function isUploadReader(x: unknown): x is UploadReader {
@@ -188,6 +223,7 @@ async function uploadOf(options: MatchOptions, s: MatchSettings): Promise<Upload
     return openUpload(options.upload, {
       batchSize: s.batchSize,
       ...(options.phoneColumn !== undefined ? { phoneColumn: options.phoneColumn } : {}),
+      ...(options.countryColumn !== undefined ? { countryColumn: options.countryColumn } : {}),
       ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
       ...(s.signal !== undefined ? { signal: s.signal } : {}),
     });
@@ -214,6 +250,49 @@ function platformSet(matched: Float64Array, optedOut: Float64Array): Float64Arra
   return out.sort();
 }
 
+const EMPTY_CODE = reasonCode('EMPTY');
+const MALFORMED_CODE = reasonCode('MALFORMED_ROW');
+
+/**
+ * The rejects file's lines for one batch: every rejected row (no valid number), explained. With one
+ * phone column, `line,cell,reason`; with several, `line,column,cell,reason`, one line per rejected
+ * number of the row (or one line with no cell when all of the row's cells are empty); with several
+ * files, the file first.
+ */
+function rejectLines(
+  batch: UploadBatch,
+  cellReasons: Uint8Array,
+  rowReasons: Uint8Array,
+  width: number,
+  multiFile: boolean,
+  upload: UploadReader,
+): string {
+  const { cells, lines } = batch;
+  const file = multiFile ? `${safeCsvCell(batch.file ?? upload.file)},` : '';
+  const columns = upload.phoneColumns;
+  let chunk = '';
+  for (let r = 0; r < rowReasons.length; r++) {
+    const rowCode = rowReasons[r]!;
+    if (rowCode === 0) continue;
+    if (width === 1) {
+      chunk += `${file}${lines[r]},${safeCsvCell(cells[r]!)},${reasonOfCode(rowCode)}\n`;
+      continue;
+    }
+    let written = false;
+    for (let c = 0; c < width; c++) {
+      const i = r * width + c;
+      const code = cellReasons[i]!;
+      const cell = cells[i] ?? '';
+      if (code === EMPTY_CODE || (code === MALFORMED_CODE && cell.trim() === '')) continue;
+      const header = safeCsvCell(upload.headers[columns[c]!] ?? '');
+      chunk += `${file}${lines[r]},${header},${safeCsvCell(cell)},${reasonOfCode(code)}\n`;
+      written = true;
+    }
+    if (!written) chunk += `${file}${lines[r]},,,${reasonOfCode(rowCode)}\n`;
+  }
+  return chunk;
+}
+
 function round1(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
@@ -225,32 +304,42 @@ function round1(ms: number): number {
  */
 export async function runMatch(prober: Prober, options: MatchOptions): Promise<MatchResult> {
   const started = performance.now();
-  const settings = matchSettings(options);
-  prober.check(settings);
-  const { hashed, signal } = settings;
+  const given = matchSettings(options);
+  prober.check(given);
   // The upload first: a bad file fails at once, before any index or cluster work.
-  const upload = await uploadOf(options, settings);
+  const upload = await uploadOf(options, given);
+  const settings: MatchSettings = {
+    ...given,
+    hashed: given.hashed ?? upload.hashed,
+    width: upload.phoneColumns.length,
+  };
+  // A payload that says its phones are digests is a hashed upload, whoever asks.
+  if (settings.hashed !== given.hashed) prober.check(settings);
+  if (settings.defaultCountry === null && settings.hashed === null && upload.countryColumn === null) {
+    throw new InvalidArgumentError(
+      'defaultCountry',
+      `is required: ${upload.file} has no country column, so national numbers need a default country`,
+    );
+  }
+  const { hashed, signal, width } = settings;
+  const multiFile = (upload.files?.length ?? 1) > 1;
   // A path is ours to commit or abort; an AtomicFile belongs to the caller.
   const ownsRejects = typeof options.rejects === 'string';
   const rejects = typeof options.rejects === 'string' ? new AtomicFile(options.rejects) : options.rejects;
   let session: ProbeSession | undefined;
   try {
     session = await prober.begin(settings);
-    rejects?.write('line,cell,reason\n');
-    const tally = new Tally();
+    rejects?.write(`${multiFile ? 'file,' : ''}line,${width > 1 ? 'column,' : ''}cell,reason\n`);
+    const tally = new Tally(upload.phoneColumns.map((c) => upload.headers[c] ?? ''));
     const inFlight: Array<{ batch: UploadBatch; result: Promise<BatchResultViews> }> = [];
     const fold = async (): Promise<void> => {
       const head = inFlight.shift()!;
       const views = await head.result;
       const { cells, lines } = head.batch;
-      tally.add(views, hashed !== null ? cells : null);
+      const verdicts = tally.add(views, cells, hashed !== null);
       tally.addExamples(views, cells, lines);
       if (rejects) {
-        let chunk = '';
-        for (let i = 0; i < views.reasons.length; i++) {
-          const code = views.reasons[i]!;
-          if (code !== 0) chunk += `${lines[i]},${safeCsvCell(cells[i]!)},${reasonOfCode(code)}\n`;
-        }
+        const chunk = rejectLines(head.batch, views.reasons, verdicts.reasons, width, multiFile, upload);
         if (chunk) rejects.write(chunk);
       }
       options.onProgress?.({
@@ -311,10 +400,14 @@ export async function runMatch(prober: Prober, options: MatchOptions): Promise<M
     const context = {
       minAudience: settings.minAudience,
       defaultCountry: settings.defaultCountry,
+      strict: settings.strict,
       hashed,
       upload: {
         file: typeof options.upload === 'string' ? options.upload : null,
         phone_column: upload.headers[upload.phoneColumn] ?? null,
+        phone_columns: upload.phoneColumns.map((c) => upload.headers[c] ?? ''),
+        country_column: upload.countryColumn === null ? null : (upload.headers[upload.countryColumn] ?? null),
+        files: upload.files ?? null,
         encoding: upload.encoding,
         delimiter: upload.delimiter,
       },

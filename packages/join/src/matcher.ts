@@ -106,7 +106,7 @@ export class Matcher implements Prober {
   /** {@link Prober}: each batch goes to the pool; its answer is one transferred buffer. */
   async begin(settings: MatchSettings): Promise<ProbeSession> {
     const pool = this.#pool;
-    const { defaultCountry, hashed, signal } = settings;
+    const { defaultCountry, strict, width, hashed, signal } = settings;
     const h = this.index.header;
     return {
       index: {
@@ -123,8 +123,11 @@ export class Matcher implements Prober {
           {
             seq,
             cells: batch.cells,
+            width,
+            countries: batch.countries ?? null,
             malformed: hasMalformed ? batch.malformed : null,
             defaultCountry,
+            strict,
             hashed,
           },
           signal,

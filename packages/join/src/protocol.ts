@@ -24,12 +24,21 @@ export interface JoinTask {
   seq: number;
   /** 0 on the first try, then 1, 2… when a batch is retried after a worker failure. */
   attempt: number;
-  /** The phone cells (or SHA-256 hex digests when `hashed` is set). */
+  /**
+   * The phone cells (or SHA-256 hex digests when `hashed` is set), row-major: `width` per row
+   * (see `UploadBatch.cells`).
+   */
   cells: string[];
-  /** 1 where the row had the wrong number of columns (rejected as MALFORMED_ROW); null if none. */
+  /** Phone cells per row (the upload's phone columns), at least 1. */
+  width: number;
+  /** The raw country cell of each row, when the upload has a country column; else null. */
+  countries: string[] | null;
+  /** 1 where the row had the wrong number of columns (rejected as MALFORMED_ROW); null if none. One per row. */
   malformed: Uint8Array | null;
-  /** ISO 3166-1 alpha-2 default country for national numbers. */
-  defaultCountry: string;
+  /** ISO 3166-1 alpha-2 country of rows whose own country is blank or absent; null: none. */
+  defaultCountry: string | null;
+  /** Refuse numbers read as international only after failing as national (`MISSING_PLUS`). */
+  strict: boolean;
   /** Convention of pre-hashed cells, or null for plain phone cells. */
   hashed: HashConvention | null;
 }
@@ -72,13 +81,17 @@ export type JoinTaskResult = ArrayBuffer | number | { error: RollcallErrorData }
  *   userIds  BigUint64Array(n)   user id when found, else 0
  *   reasons  Uint8Array(n)       reject reason code, 0 = valid
  *   found    Uint8Array(n)       0 absent, 1 found, 2 found and opted out
+ *   guessed  Uint8Array(n)       1 when the valid number was read as international after failing as national
+ *
+ * `n` counts cells (phone cells per row × rows), not rows.
  */
 export const RESULT_LAYOUT = {
   keysOffset: (_n: number) => 0,
   userIdsOffset: (n: number) => 8 * n,
   reasonsOffset: (n: number) => 16 * n,
   foundOffset: (n: number) => 17 * n,
-  byteLength: (n: number) => 18 * n,
+  guessedOffset: (n: number) => 18 * n,
+  byteLength: (n: number) => 19 * n,
 } as const;
 
 /** Typed views over a batch result buffer. */
@@ -87,6 +100,7 @@ export interface BatchResultViews {
   userIds: BigUint64Array;
   reasons: Uint8Array;
   found: Uint8Array;
+  guessed: Uint8Array;
 }
 
 /** Views of the result buffer of a batch of `n` rows (no copy). */
@@ -96,5 +110,6 @@ export function resultViews(buffer: ArrayBuffer, n: number): BatchResultViews {
     userIds: new BigUint64Array(buffer, RESULT_LAYOUT.userIdsOffset(n), n),
     reasons: new Uint8Array(buffer, RESULT_LAYOUT.reasonsOffset(n), n),
     found: new Uint8Array(buffer, RESULT_LAYOUT.foundOffset(n), n),
+    guessed: new Uint8Array(buffer, RESULT_LAYOUT.guessedOffset(n), n),
   };
 }

@@ -3,10 +3,10 @@
  * gives the E.164 number (`parsePhoneNumber('+' + key).country`), computed without parsing.
  *
  * Parsing costs 5–10 µs a number; this costs one division loop for a calling code used by one
- * region (most of them) and a few precompiled RegExp tests for a shared one (`+1`, `+7`, `+44`…).
+ * region (most of them), and for a shared one (`+1`, `+7`, `+44`…) the phone package's compiled
+ * numbering plans (`regionOfNumber`), the ones its normaliser reads.
  */
-import { Metadata, parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import metadata from 'libphonenumber-js/metadata.max.json';
+import { callingCodeCountries, regionOfNumber } from '@rollcall/phone';
 
 /** Region of numbers under a non-geographic calling code (`+800`, `+882`…), as libphonenumber names it. */
 export const NON_GEOGRAPHIC_REGION = '001';
@@ -21,115 +21,6 @@ export interface CountryTally {
   unique: number;
   /** Distinct numbers found in the index. */
   matched: number;
-}
-
-// The parts of libphonenumber-js's NumberingPlan that the library's own `getCountryByNationalNumber`
-// reads. They exist at runtime on `Metadata#numberingPlan` but are not in its type declarations.
-interface PlanInternals {
-  nationalPrefixForParsing(): string | undefined;
-  leadingDigits(): string | undefined;
-  nationalNumberPattern(): string;
-  type(type: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
-}
-
-// The types `getNumberType` tries; any match makes the number belong to the region.
-const NUMBER_TYPES = [
-  'FIXED_LINE',
-  'MOBILE',
-  'PREMIUM_RATE',
-  'TOLL_FREE',
-  'SHARED_COST',
-  'VOIP',
-  'PERSONAL_NUMBER',
-  'PAGER',
-  'UAN',
-  'VOICEMAIL',
-] as const;
-
-/** A calling code shared by several regions, compiled once per process (the library recompiles per call). */
-interface SharedCode {
-  /** The main plan's national prefix for parsing, anchored; null when it has none. */
-  nationalPrefix: RegExp | null;
-  /** Its regions, main one first, as the metadata lists them. */
-  regions: SharedRegion[];
-}
-
-/** One region of a shared calling code. */
-interface SharedRegion {
-  country: string;
-  /** `search(leadingDigits) === 0`, i.e. a match anchored at the start. */
-  leadingDigits: RegExp | null;
-  nationalNumber: RegExp;
-  types: Array<{ pattern: RegExp; lengths: readonly number[] | undefined }>;
-}
-
-const compiledShared = new Map<number, SharedCode>();
-
-/** The compiled regions of a shared calling code (the regions listed for it, more than one). */
-function sharedCode(code: number, regions: readonly string[]): SharedCode {
-  let shared = compiledShared.get(code);
-  if (shared === undefined) {
-    const plans = new Metadata() as unknown as {
-      selectNumberingPlan(country: string): void;
-      numberingPlan: PlanInternals;
-    };
-    // Parsing reads the national number under the code's main plan, the first region's.
-    plans.selectNumberingPlan(regions[0]!);
-    const prefix = plans.numberingPlan.nationalPrefixForParsing();
-    shared = {
-      nationalPrefix: prefix ? new RegExp(`^(?:${prefix})`) : null,
-      regions: regions.map((country) => {
-        plans.selectNumberingPlan(country);
-        return compile(plans.numberingPlan, country);
-      }),
-    };
-    compiledShared.set(code, shared);
-  }
-  return shared;
-}
-
-/** Compiles a region's patterns exactly as `matchesEntirely` (`^(?:…)$`) and `search() === 0` read them. */
-function compile(plan: PlanInternals, country: string): SharedRegion {
-  const leading = plan.leadingDigits();
-  const types: SharedRegion['types'] = [];
-  for (const name of NUMBER_TYPES) {
-    const type = plan.type(name);
-    // An empty pattern never matches (`isNumberTypeEqualTo`).
-    if (type === undefined || !type.pattern()) continue;
-    types.push({ pattern: new RegExp(`^(?:${type.pattern()})$`), lengths: type.possibleLengths() });
-  }
-  return {
-    country,
-    leadingDigits: leading ? new RegExp(`^(?:${leading})`) : null,
-    nationalNumber: new RegExp(`^(?:${plan.nationalNumberPattern()})$`),
-    types,
-  };
-}
-
-/**
- * The region of the national number `national` under a shared calling code: libphonenumber-js's
- * `getCountryByNationalNumber`, with compiled patterns. The first region, main one first, whose
- * leading digits start the number, or (when it has none) whose national number pattern and some
- * type pattern match the whole number; undefined when none does.
- */
-function sharedRegion(code: number, shared: SharedCode, national: string): string | undefined {
-  // Parsing may strip a national prefix that starts the digits (`+7 8…`: `8`) before it picks the
-  // region. Only then are the digits not the national number as is: ask the library (rare; a
-  // valid number seldom starts with its main region's national prefix).
-  if (shared.nationalPrefix?.test(national))
-    return parsePhoneNumberFromString(`+${code}${national}`)?.country;
-  for (const region of shared.regions) {
-    if (region.leadingDigits !== null) {
-      if (region.leadingDigits.test(national)) return region.country;
-      continue;
-    }
-    if (!region.nationalNumber.test(national)) continue;
-    for (const type of region.types) {
-      if (type.lengths !== undefined && !type.lengths.includes(national.length)) continue;
-      if (type.pattern.test(national)) return region.country;
-    }
-  }
-  return undefined;
 }
 
 // Calling codes are 1–3 digits and prefix-free, so the first of 1, 2, 3 leading digits that is a
@@ -150,8 +41,8 @@ export class CountryCounter {
   readonly #slots: CountryTally[] = [];
   /** By code: its slot (single region, or non-geographic); or UNKNOWN, SHARED or NOT_A_CODE. */
   readonly #codeSlot = new Int32Array(MAX_CALLING_CODE + 1).fill(UNKNOWN);
-  /** Slots of the regions of a shared code, and the code's compiled patterns. */
-  readonly #shared = new Map<number, { code: SharedCode; slots: Map<string | undefined, number> }>();
+  /** Slots of the regions of each shared code. */
+  readonly #shared = new Map<number, Map<string | undefined, number>>();
   /** Slots of keys that start with no calling code, by their first digits. */
   readonly #noCode = new Map<number, number>();
 
@@ -182,12 +73,12 @@ export class CountryCounter {
       if (slot === UNKNOWN) slot = this.#learn(code);
       if (slot >= 0) return slot;
       if (slot === SHARED) {
-        const shared = this.#shared.get(code)!;
-        const region = sharedRegion(code, shared.code, String(key).slice(length));
-        let regionSlot = shared.slots.get(region);
+        const slots = this.#shared.get(code)!;
+        const region = regionOfNumber(code, String(key).slice(length));
+        let regionSlot = slots.get(region);
         if (regionSlot === undefined) {
           regionSlot = this.#newSlot(region ?? null, String(code));
-          shared.slots.set(region, regionSlot);
+          slots.set(region, regionSlot);
         }
         return regionSlot;
       }
@@ -204,14 +95,14 @@ export class CountryCounter {
 
   /** Looks a calling code up in the metadata, once: its slot, SHARED or NOT_A_CODE. */
   #learn(code: number): number {
-    const regions = (metadata.country_calling_codes as Record<string, string[] | undefined>)[String(code)];
+    const countries = callingCodeCountries(code);
     let result = NOT_A_CODE;
-    if (regions !== undefined && regions.length === 1) result = this.#newSlot(regions[0]!, String(code));
-    else if (regions !== undefined && regions.length > 1) {
-      this.#shared.set(code, { code: sharedCode(code, regions), slots: new Map() });
+    if (countries === null) result = this.#newSlot(NON_GEOGRAPHIC_REGION, String(code));
+    else if (countries !== undefined && countries.length === 1)
+      result = this.#newSlot(countries[0]!, String(code));
+    else if (countries !== undefined && countries.length > 1) {
+      this.#shared.set(code, new Map());
       result = SHARED;
-    } else if (metadata.nonGeographic[String(code) as keyof typeof metadata.nonGeographic] !== undefined) {
-      result = this.#newSlot(NON_GEOGRAPHIC_REGION, String(code));
     }
     this.#codeSlot[code] = result;
     return result;

@@ -45,13 +45,46 @@ function countDistinctSorted(values: Float64Array | BigUint64Array): number {
   return distinct;
 }
 
+/** The numbers one phone column gave. */
+export interface ColumnTally {
+  /** The column's header. */
+  header: string;
+  /** Non-empty cells of the column (numbers written). */
+  numbers: number;
+  /** Of them, valid numbers (well-formed digests, for hashed uploads). */
+  valid: number;
+}
+
+/** The phone cells of an upload counted one by one (a row may hold several). */
+export interface NumberTally {
+  /** Non-empty phone cells. */
+  numbers: number;
+  /** Of them, valid. */
+  valid: number;
+  /** Of them, rejected (sum of `invalidByReason`). */
+  invalid: number;
+  /** Rejected numbers by reason (EMPTY is always 0: an empty cell is not a number). */
+  invalidByReason: Record<(typeof REJECT_REASONS)[number], number>;
+}
+
 /** The counts and audience of a finished match, before any suppression. */
 export interface TallyResult {
+  /** Data rows; each is in exactly one of `valid` (at least one valid number) and `invalid`. */
   rows: number;
   invalid: number;
   valid: number;
+  /** Distinct valid numbers (digests, for hashed uploads), over every phone column. */
   unique: number;
+  /** Distinct matched numbers. */
   matched: number;
+  /** Rows with at least one matched number (opted out or not). Exact: for the audit only. */
+  matchedRows?: number;
+  /** Rows whose valid numbers include one read as international after failing as national. */
+  readAsInternational?: number;
+  /** The phone cells counted one by one. */
+  numbers?: NumberTally;
+  /** What each phone column gave, in header order. */
+  columns?: ColumnTally[];
   optedOutDropped: number;
   /** Distinct user ids, ascending by numeric value. */
   audience: BigUint64Array;
@@ -111,8 +144,8 @@ export class RejectExamples {
   // Reasons still collecting; when none is, `add` returns before looking at a row.
   #open = REJECT_REASONS.length - 1;
 
-  /** Looks at one batch's reasons; `lines[i]` is the upload line of cell i. */
-  add(reasons: Uint8Array, cells: readonly string[], lines: ArrayLike<number>): void {
+  /** Looks at one batch's reasons; `lines[r]` is the upload line of row r, which holds cells `[r * width, (r + 1) * width)`. */
+  add(reasons: Uint8Array, cells: readonly string[], lines: ArrayLike<number>, width = 1): void {
     if (this.#open === 0) return;
     for (let i = 0; i < reasons.length; i++) {
       const code = reasons[i]!;
@@ -122,7 +155,7 @@ export class RejectExamples {
       const looked = ++this.#looked[code - 1]!;
       const shown = exampleCell(cells[i] ?? '');
       const repeat = shown !== MASKED && kept.some((e) => e.cell === shown);
-      if (!repeat) kept.push({ line: lines[i]!, cell: shown });
+      if (!repeat) kept.push({ line: lines[width === 1 ? i : Math.floor(i / width)]!, cell: shown });
       if (kept.length === REJECT_EXAMPLES_PER_REASON || looked === MAX_LOOKED_PER_REASON) {
         this.#looked[code - 1] = MAX_LOOKED_PER_REASON;
         if (--this.#open === 0) return;
@@ -140,13 +173,30 @@ export class RejectExamples {
   }
 }
 
+/** The verdict on each row of a batch, for the rejects file. */
+export interface RowVerdicts {
+  /** The reason code of each row: 0 when it has a valid number, else the reason of its first rejected non-empty cell (EMPTY when every cell is empty). */
+  reasons: Uint8Array;
+}
+
 /**
- * Folds batch results into the report's counts. Memory grows with the valid and matched rows
+ * Folds batch results into the report's counts. Memory grows with the valid and matched numbers
  * (8 bytes each, unboxed), never with the file: distinctness is settled once, by sorting, at the end.
+ *
+ * Rows and numbers are counted apart: a row holds `width` phone cells (one per phone column); it is
+ * valid when any of them is, and every valid number of every row counts towards `unique`, the
+ * matches and the audience.
  */
 export class Tally {
   rows = 0;
+  readonly #width: number;
   readonly #reasonCounts = new Float64Array(REJECT_REASONS.length + 1);
+  readonly #numberReasonCounts = new Float64Array(REJECT_REASONS.length + 1);
+  readonly #columnNumbers: Float64Array;
+  readonly #columnValid: Float64Array;
+  readonly #headers: readonly string[];
+  #matchedRows = 0;
+  #readAsInternational = 0;
   readonly #validKeys = new GrowableFloat64();
   readonly #validDigests = new Set<string>();
   readonly #matchedKeys = new GrowableFloat64();
@@ -156,43 +206,85 @@ export class Tally {
   readonly #examples = new RejectExamples();
   #hashed = false;
 
-  /** Notes example rejected cells of a batch (redacted); cheap once every reason has its examples. */
-  addExamples(views: BatchResultViews, cells: readonly string[], lines: ArrayLike<number>): void {
-    this.#examples.add(views.reasons, cells, lines);
+  /** @param headers - the phone columns' headers, one per cell of a row (default: one column, `phone`). */
+  constructor(headers: readonly string[] = ['phone']) {
+    this.#headers = headers;
+    this.#width = Math.max(1, headers.length);
+    this.#columnNumbers = new Float64Array(this.#width);
+    this.#columnValid = new Float64Array(this.#width);
   }
 
-  /** Adds one batch. `cells` are needed only for hashed uploads (distinct digests). */
-  add(views: BatchResultViews, cells: readonly string[] | null): void {
-    const { keys, reasons, found, userIds } = views;
+  /** Notes example rejected cells of a batch (redacted); cheap once every reason has its examples. */
+  addExamples(views: BatchResultViews, cells: readonly string[], lines: ArrayLike<number>): void {
+    this.#examples.add(views.reasons, cells, lines, this.#width);
+  }
+
+  /**
+   * Adds one batch of rows (`width` cells each). `cells` are the batch's cells; `hashed` says they
+   * are digests (whose distinct values are counted instead of keys). Returns each row's verdict.
+   */
+  add(views: BatchResultViews, cells: readonly string[], hashed = false): RowVerdicts {
+    const { keys, reasons, found, userIds, guessed } = views;
+    const width = this.#width;
     const n = reasons.length;
-    this.rows += n;
-    if (cells !== null) this.#hashed = true;
-    for (let i = 0; i < n; i++) {
-      const reason = reasons[i]!;
-      this.#reasonCounts[reason]!++;
-      if (reason !== 0) continue;
-      // Hashed rows: the digest is the identity (an unmatched digest has no known number).
-      if (cells !== null) this.#validDigests.add(cells[i]!.trim().toLowerCase());
-      else this.#validKeys.push(keys[i]!);
-      const f = found[i]!;
-      if (f === 0) continue;
-      this.#matchedKeys.push(keys[i]!);
-      if (f === 2) {
-        this.#optedOutKeys.push(keys[i]!);
-        this.#optedOutIds.push(userIds[i]!);
-      } else this.#audienceIds.push(userIds[i]!);
+    const rows = n / width;
+    const rowReasons = new Uint8Array(rows);
+    this.rows += rows;
+    if (hashed) this.#hashed = true;
+    for (let r = 0, i = 0; r < rows; r++) {
+      let rowReason = -1;
+      let matched = false;
+      let guess = false;
+      for (let c = 0; c < width; c++, i++) {
+        const reason = reasons[i]!;
+        if (reason !== 0) {
+          if (reason !== EMPTY_CODE && !(reason === MALFORMED_CODE && isBlank(cells[i]))) {
+            // A rejected number: the row's reason unless the row is valid or an earlier number gave one.
+            this.#numberReasonCounts[reason]!++;
+            this.#columnNumbers[c]!++;
+            if (rowReason === -1 || rowReason === EMPTY_CODE) rowReason = reason;
+          } else if (rowReason === -1) rowReason = reason; // an empty cell (of a malformed row, MALFORMED_ROW)
+          continue;
+        }
+        rowReason = 0;
+        this.#columnNumbers[c]!++;
+        this.#columnValid[c]!++;
+        if (guessed[i] === 1) guess = true;
+        // Hashed rows: the digest is the identity (an unmatched digest has no known number).
+        if (hashed) this.#validDigests.add(cells[i]!.trim().toLowerCase());
+        else this.#validKeys.push(keys[i]!);
+        const f = found[i]!;
+        if (f === 0) continue;
+        matched = true;
+        this.#matchedKeys.push(keys[i]!);
+        if (f === 2) {
+          this.#optedOutKeys.push(keys[i]!);
+          this.#optedOutIds.push(userIds[i]!);
+        } else this.#audienceIds.push(userIds[i]!);
+      }
+      rowReasons[r] = rowReason;
+      this.#reasonCounts[rowReason]!++;
+      if (matched) this.#matchedRows++;
+      if (guess) this.#readAsInternational++;
     }
+    return { reasons: rowReasons };
   }
 
   /** Settles distinct counts and the sorted audience. Call once, at the end. */
   finish(): TallyResult {
     const invalidByReason = {} as TallyResult['invalidByReason'];
+    const numberInvalidByReason = {} as TallyResult['invalidByReason'];
     let invalid = 0;
+    let invalidNumbers = 0;
     REJECT_REASONS.forEach((reason, i) => {
       const count = this.#reasonCounts[i + 1]!;
       invalidByReason[reason] = count;
       invalid += count;
+      const numbers = this.#numberReasonCounts[i + 1]!;
+      numberInvalidByReason[reason] = numbers;
+      invalidNumbers += numbers;
     });
+    const validNumbers = this.#columnValid.reduce((a, b) => a + b, 0);
     const unique =
       this.#validDigests.size > 0 ? this.#validDigests.size : countDistinctSorted(this.#validKeys.view());
     const matched = countDistinctSorted(this.#matchedKeys.view());
@@ -205,6 +297,19 @@ export class Tally {
       valid: this.rows - invalid,
       unique,
       matched,
+      matchedRows: this.#matchedRows,
+      readAsInternational: this.#readAsInternational,
+      numbers: {
+        numbers: validNumbers + invalidNumbers,
+        valid: validNumbers,
+        invalid: invalidNumbers,
+        invalidByReason: numberInvalidByReason,
+      },
+      columns: Array.from({ length: this.#width }, (_, c) => ({
+        header: this.#headers[c] ?? `column ${c + 1}`,
+        numbers: this.#columnNumbers[c]!,
+        valid: this.#columnValid[c]!,
+      })),
       optedOutDropped,
       audience: audienceOf(this.#audienceIds.view(), this.#optedOutIds.view()),
       invalidByReason,
@@ -218,6 +323,12 @@ export class Tally {
       },
     };
   }
+}
+
+const MALFORMED_CODE = REJECT_REASONS.indexOf('MALFORMED_ROW') + 1;
+
+function isBlank(cell: string | undefined): boolean {
+  return cell === undefined || cell.trim() === '';
 }
 
 /**

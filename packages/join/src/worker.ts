@@ -4,7 +4,7 @@
  */
 import { isRollcallError } from '@rollcall/errors';
 import { type IndexReader, indexFromBuffer } from '@rollcall/index';
-import { assertCountry, normalizeBatch, parseHashedCell, reasonCode } from '@rollcall/phone';
+import { parseHashedCell, reasonCode } from '@rollcall/phone';
 import { move, workerData } from 'piscina';
 import {
   type JoinTask,
@@ -15,11 +15,11 @@ import {
   resultViews,
   type SharedProbeTask,
 } from './protocol.js';
+import { normalizeUploadRows, rejectMalformedRows } from './rows.js';
 
 const data = workerData as JoinWorkerData;
 // Wrap the shared image once per worker; the SharedArrayBuffer is never copied.
 const readerPromise: Promise<IndexReader> = indexFromBuffer(data.index);
-const MALFORMED = reasonCode('MALFORMED_ROW');
 const NOT_A_HASH = reasonCode('NOT_A_HASH');
 const EMPTY = reasonCode('EMPTY');
 
@@ -56,7 +56,7 @@ export default async function joinBatch(
     const buffer = new ArrayBuffer(RESULT_LAYOUT.byteLength(n));
     const out = resultViews(buffer, n);
     if (task.hashed === null) {
-      normalizeBatch(task.cells, { defaultCountry: assertCountry(task.defaultCountry) }, out);
+      normalizeUploadRows(task, out);
     } else {
       for (let i = 0; i < n; i++) {
         const parsed = parseHashedCell(task.cells[i] ?? '');
@@ -67,14 +67,7 @@ export default async function joinBatch(
         // A well-formed digest is a valid row; its key is known only if the index holds it.
         out.keys[i] = reader.probeSha256(parsed.digest, task.hashed) ?? 0;
       }
-    }
-    if (task.malformed !== null) {
-      for (let i = 0; i < n; i++) {
-        if (task.malformed[i] === 1) {
-          out.reasons[i] = MALFORMED;
-          out.keys[i] = 0;
-        }
-      }
+      rejectMalformedRows(task.malformed, task.width, out);
     }
     reader.probeBatch(out.keys, n, out.found, out.userIds);
     return move(buffer) as ArrayBuffer;

@@ -7,7 +7,11 @@ export type E164 = string & { readonly __brand: 'E164' };
  */
 export type PhoneKey = number & { readonly __brand: 'PhoneKey' };
 
-/** The key of an E.164 string (the caller guarantees the syntax). */
+/**
+ * The key of an E.164 string (the caller guarantees the syntax, at most 15 digits). The
+ * normaliser reaches it only through `accepted` (result.ts), which rejects a number of more
+ * than 15 digits as OVER_15_DIGITS first: above 2^53 `Number` would round.
+ */
 export function e164ToKey(e164: E164): PhoneKey {
   return Number(e164.slice(1)) as PhoneKey;
 }

@@ -1,4 +1,3 @@
-import type { E164 } from './brands.js';
 import {
   type CallingCodeEntry,
   callingCodeEntry,
@@ -7,7 +6,7 @@ import {
   type Plan,
   planOfNumber,
 } from './plans.js';
-import { accepted, type NormalizeResult, REJECTED } from './result.js';
+import { accepted, isValidReading, type NormalizeResult, REJECTED } from './result.js';
 import { trimCell } from './text.js';
 
 /**
@@ -53,10 +52,15 @@ const DIGIT_OR_SEMICOLON = /[0-9\uFF10-\uFF19\u0660-\u0669\u06F0-\u06F9;]/;
 const NON_DIGITS = /[^0-9]/g;
 
 /**
- * The reference's result for `cell` read in the country of `home`, or undefined when the cell
- * is not plain enough to be sure.
+ * The reference's result for `cell` read in the country of `home` (undefined: no country, so
+ * national numbers are INVALID_COUNTRY), refusing guessed international readings when
+ * `strict`; or undefined when the cell is not plain enough to be sure.
  */
-export function normalizeFast(cell: string, home: Plan): NormalizeResult | undefined {
+export function normalizeFast(
+  cell: string,
+  home: Plan | undefined,
+  strict: boolean,
+): NormalizeResult | undefined {
   let text = cell;
   const length = cell.length;
   if (length === 0) return REJECTED.EMPTY;
@@ -129,7 +133,7 @@ export function normalizeFast(cell: string, home: Plan): NormalizeResult | undef
     // the text with the plus moved to the front as the reference does. Neither reading can be
     // valid (the `+` one would be a calling code with at most one digit after it), so the
     // result is the first reading's.
-    if (!separators && digitCount === MIN_LENGTH_PHONE_NUMBER) return readDigits(digits, false, home);
+    if (!separators && digitCount === MIN_LENGTH_PHONE_NUMBER) return readDigits(digits, false, home, false);
     const rewritten =
       bracketedPlus >= 0
         ? `+${candidate.slice(0, bracketedPlus)}${candidate.slice(bracketedPlus + 1)}`
@@ -140,25 +144,28 @@ export function normalizeFast(cell: string, home: Plan): NormalizeResult | undef
   }
 
   // normalizeIn: the reading as written; when it is not valid and the text starts with a digit,
-  // the reading with `+` prepended, taken only if valid.
-  const asWritten = readDigits(digits, plus, home);
-  if (asWritten.ok || plus || !(k0 >= ZERO && k0 <= NINE)) return asWritten;
-  const withPlus = readDigits(digits, true, home);
-  return withPlus.ok ? withPlus : asWritten;
+  // the reading with `+` prepended, taken only if valid (and flagged as a guess), or refused
+  // as MISSING_PLUS when strict.
+  const asWritten = readDigits(digits, plus, home, false);
+  if (isValidReading(asWritten) || plus || !(k0 >= ZERO && k0 <= NINE)) return asWritten;
+  const withPlus = readDigits(digits, true, home, true);
+  if (!isValidReading(withPlus)) return asWritten;
+  return strict ? REJECTED.MISSING_PLUS : withPlus;
 }
 
 /**
  * `parsePhoneNumberWithError(text, { defaultCountry, extract: false })`, then `isValid()`, and
  * for an invalid number the reason `validatePhoneNumberLength` gives, for a viable text without
- * extension whose digits are `digits` (a leading `+` when `plus`).
+ * extension whose digits are `digits` (a leading `+` when `plus`). `home` undefined: no default
+ * country. `guess`: a valid result is flagged as read international after failing as national.
  */
-function readDigits(digits: string, plus: boolean, home: Plan): NormalizeResult {
+function readDigits(digits: string, plus: boolean, home: Plan | undefined, guess: boolean): NormalizeResult {
   // extractCountryCallingCode
   let number = digits;
   let international = plus;
   let entry: CallingCodeEntry | undefined;
   let callingCode = '';
-  if (!plus) {
+  if (!plus && home !== undefined) {
     // stripIddPrefix: the default country's IDD prefix at the start, not followed by a 0.
     const idd = home.idd;
     idd.lastIndex = 0;
@@ -201,9 +208,12 @@ function readDigits(digits: string, plus: boolean, home: Plan): NormalizeResult 
   // country, whose plan stays selected unless the number turns out to be another country's.
   let plan: Plan;
   if (entry === undefined) {
+    // With no default country, a number without `+` selects no numbering plan: parse() throws
+    // INVALID_COUNTRY before it looks at the length.
+    if (home === undefined) return REJECTED.INVALID_COUNTRY;
     plan = home;
-    callingCode = home.callingCode;
-    entry = callingCodeEntry(home.callingCodeValue)!;
+    callingCode = plan.callingCode;
+    entry = callingCodeEntry(plan.callingCodeValue)!;
   } else {
     plan = entry.plan;
   }
@@ -214,7 +224,7 @@ function readDigits(digits: string, plus: boolean, home: Plan): NormalizeResult 
   // parse(): the national number's length limits, then PhoneNumber#isValid().
   if (nationalNumber.length < MIN_LENGTH_FOR_NSN) return REJECTED.TOO_SHORT;
   if (nationalNumber.length > MAX_LENGTH_FOR_NSN) return REJECTED.TOO_LONG;
-  if (isValidIn(plan, nationalNumber)) return accepted(`+${callingCode}${nationalNumber}` as E164);
+  if (isValidIn(plan, nationalNumber)) return accepted(`+${callingCode}${nationalNumber}`, guess);
 
   // validatePhoneNumberLength: the same parse, then checkNumberLength in the same plan.
   const check = checkLength(plan, nationalNumber);
@@ -277,4 +287,26 @@ function stripNationalPrefix(number: string, plan: Plan): string {
     return number.replace(prefix, plan.nationalPrefixTransformRule);
   }
   return number.slice(match[0].length);
+}
+
+/**
+ * The countries of a country calling code, main one first (`getCountryCodesForCallingCode`); null
+ * for a non-geographic code (`+800`, `+882`…); undefined when the metadata knows no such code.
+ */
+export function callingCodeCountries(callingCode: number): readonly string[] | null | undefined {
+  const entry = callingCodeEntry(callingCode);
+  return entry === undefined ? undefined : (entry.countries ?? null);
+}
+
+/**
+ * The region libphonenumber-js gives the number `+<callingCode><digits>` (`parsePhoneNumber(…)
+ * .country`), from the compiled plans: the code's one country; for a code several countries share,
+ * the first whose leading digits or number types fit the national number (after the main plan's
+ * national prefix, as parsing strips it); undefined for a non-geographic code or when none fits.
+ */
+export function regionOfNumber(callingCode: number, digits: string): string | undefined {
+  const entry = callingCodeEntry(callingCode);
+  if (entry === undefined || entry.countries === undefined) return undefined;
+  if (entry.countries.length === 1) return entry.countries[0];
+  return planOfNumber(entry, extractNationalNumber(digits, entry.plan))?.country;
 }

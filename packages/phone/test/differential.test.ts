@@ -11,7 +11,7 @@ import {
 // The CI sample; bench/phone/normalize.bench.ts runs a million cells.
 const SAMPLE_CELLS = 25_000;
 
-describe('normalizePhone and normalizeBatch against normalizePhoneReference', () => {
+describe('normalizePhone, normalizeBatch and normalizeRows against normalizePhoneReference', () => {
   it('agree on every spelling of every country’s example number', () => {
     const facts = new Map(countryFacts().map((f) => [f.country, f]));
     const blocks: DifferentialBlock[] = [];
@@ -42,6 +42,9 @@ describe('normalizePhone and normalizeBatch against normalizePhoneReference', ()
       for (const defaultCountry of new Set<CountryCode>([country, sibling, 'KE'])) {
         blocks.push({ defaultCountry, cells });
       }
+      // Strictly (guesses refused) and with no country (only `+` spellings read).
+      blocks.push({ defaultCountry: 'KE', strict: true, cells });
+      blocks.push({ defaultCountry: null, cells });
     }
     const report = compareWithReference(blocks);
     expect(report.examples).toEqual([]);
@@ -49,6 +52,8 @@ describe('normalizePhone and normalizeBatch against normalizePhoneReference', ()
     // Most of these are valid numbers the fast path answers itself: the check is not vacuous.
     expect(report.valid / report.cells).toBeGreaterThan(0.5);
     expect(report.fastAnswered / report.cells).toBeGreaterThan(0.8);
+    // `${cc}${nsn}` read abroad or with no country: the flag is compared on real guesses.
+    expect(report.guessed).toBeGreaterThan(200);
   });
 
   it(`agree on ${SAMPLE_CELLS} generated cells: every spelling, every country, random default countries`, () => {
@@ -57,9 +62,13 @@ describe('normalizePhone and normalizeBatch against normalizePhoneReference', ()
     expect(report.examples).toEqual([]);
     expect(report.differences).toBe(0);
     expect(report.cells).toBe(SAMPLE_CELLS);
-    // About 390 uploads of 64 cells, each under a random one of the 245 countries.
+    // About 390 uploads of 64 cells, each under a random one of the 245 countries (a quarter of
+    // them read with none, a quarter strictly).
     expect(new Set(blocks.map((b) => b.defaultCountry)).size).toBeGreaterThan(150);
+    expect(blocks.filter((b) => b.defaultCountry === null).length).toBeGreaterThan(80);
+    expect(blocks.filter((b) => b.strict).length).toBeGreaterThan(120);
     expect(report.valid / report.cells).toBeGreaterThan(0.3);
+    expect(report.guessed).toBeGreaterThan(100);
     expect(report.fastAnswered / report.cells).toBeGreaterThan(0.7);
   });
 

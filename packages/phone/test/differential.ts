@@ -1,12 +1,14 @@
 /**
  * The differential generator and checker: cells in every spelling, for every country
- * libphonenumber-js knows, read under random default countries, and a comparison of
- * `normalizePhone` and `normalizeBatch` with `normalizePhoneReference` on each of them.
+ * libphonenumber-js knows, read under random default countries (or none, or strictly), and a
+ * comparison of `normalizePhone`, `normalizeBatch` and `normalizeRows` (its countries given as
+ * a column of country cells) with `normalizePhoneReference` on each of them.
  *
  * Used by test/differential.test.ts (a sample, in CI) and bench/phone/normalize.bench.ts (the
  * full run of a million cells). Deterministic: the same seed gives the same cells.
  */
 import fc from 'fast-check';
+import countryNames from 'i18n-iso-countries';
 import examples from 'libphonenumber-js/examples.mobile.json';
 import { type CountryCode, getCountries, parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import metadata from 'libphonenumber-js/max/metadata';
@@ -16,23 +18,28 @@ import {
   normalizeBatch,
   normalizePhone,
   normalizePhoneReference,
+  normalizeRows,
   reasonCode,
 } from '../src/index.js';
 import { countryPlan } from '../src/plans.js';
 
-/** Cells that an upload with one default country holds. */
+/** Cells that an upload with one default country (null: none) holds, read strictly or not. */
 export interface DifferentialBlock {
-  readonly defaultCountry: CountryCode;
+  readonly defaultCountry: CountryCode | null;
+  readonly strict?: boolean;
   readonly cells: readonly string[];
 }
 
 /** One cell on which the fast normaliser and the reference disagree. */
 export interface Difference {
   readonly cell: string;
-  readonly defaultCountry: CountryCode;
-  readonly via: 'normalizePhone' | 'normalizeBatch';
+  readonly defaultCountry: CountryCode | null;
+  readonly strict: boolean;
+  readonly via: 'normalizePhone' | 'normalizeBatch' | 'normalizeRows';
+  /** For normalizeRows: the country cell of the cell's row. */
+  readonly countryCell?: string;
   readonly expected: NormalizeResult;
-  readonly actual: NormalizeResult | { keys: number; reason: number };
+  readonly actual: NormalizeResult | { key: number; reason: number; guessed?: number };
 }
 
 /** What a differential run found. */
@@ -42,6 +49,8 @@ export interface DifferentialReport {
   readonly fastAnswered: number;
   /** Cells the reference accepted as valid numbers. */
   readonly valid: number;
+  /** Of those, numbers read as international after failing as national (guesses). */
+  readonly guessed: number;
   readonly differences: number;
   /** The first few differences, for the message of a failing test. */
   readonly examples: readonly Difference[];
@@ -349,7 +358,15 @@ export function generateDifferentialBlocks(count: number, seed = 0xd1ff): Differ
       if (random() < 0.12) cell = pick(WHITESPACE) + cell + pick(WHITESPACE);
       cells.push(cell);
     }
-    blocks.push({ defaultCountry: home.country, cells });
+    // The reading mode comes from the block's position, not the random stream, so that the
+    // cells stay those of earlier versions: half as uploaded, a quarter strict, a quarter with
+    // no country (half of those strict).
+    const mode = blocks.length % 8;
+    blocks.push({
+      defaultCountry: mode >= 6 ? null : home.country,
+      ...(mode === 4 || mode === 5 || mode === 7 ? { strict: true } : {}),
+      cells,
+    });
     made += size;
   }
   return blocks;
@@ -357,36 +374,75 @@ export function generateDifferentialBlocks(count: number, seed = 0xd1ff): Differ
 
 function sameResult(a: NormalizeResult, b: NormalizeResult): boolean {
   if (a.ok !== b.ok) return false;
-  if (a.ok && b.ok) return a.e164 === b.e164 && a.key === b.key;
+  if (a.ok && b.ok) return a.e164 === b.e164 && a.key === b.key && a.international === b.international;
   return !a.ok && !b.ok && a.reason === b.reason;
 }
 
+// Country cells that name no country: with no default country, their rows have none.
+const NO_COUNTRY_CELLS = ['', ' ', 'Narnia', 'XX', '12'];
+
 /**
- * Runs `normalizePhone` and `normalizeBatch` against `normalizePhoneReference` on every cell
- * and counts the cells where any disagrees (full results: ok, E.164, key, or the reason).
+ * A country cell naming `country`, spelled as uploads do (alpha-2 in any case, alpha-3, English
+ * name), chosen by `i`; for null, a cell that names no country.
+ */
+function countryCell(country: CountryCode | null, i: number): string {
+  if (country === null) return NO_COUNTRY_CELLS[i % NO_COUNTRY_CELLS.length]!;
+  const name = countryNames.getName(country, 'en');
+  const alpha3 = countryNames.alpha2ToAlpha3(country);
+  const spellings = [
+    country,
+    ` ${country.toLowerCase()} `,
+    alpha3 ?? country,
+    name?.toUpperCase() ?? country,
+  ];
+  return spellings[i % spellings.length]!;
+}
+
+/**
+ * Runs `normalizePhone`, `normalizeBatch` and `normalizeRows` against `normalizePhoneReference`
+ * on every cell and counts the cells where any disagrees (full results: ok, E.164, key and the
+ * `international` flag, or the reason). `normalizeRows` reads all blocks of one strictness in
+ * one call, one cell a row, each row's country given by a country cell naming its block's
+ * default country (or none), with no default: rows of different countries alternate, as in a
+ * real upload with a country column.
  */
 export function compareWithReference(blocks: readonly DifferentialBlock[]): DifferentialReport {
   let cells = 0;
   let fastAnswered = 0;
   let valid = 0;
+  let guessed = 0;
   let differences = 0;
   const found: Difference[] = [];
   const note = (difference: Difference): void => {
     differences++;
     if (found.length < MAX_EXAMPLES) found.push(difference);
   };
-  for (const { defaultCountry, cells: batch } of blocks) {
-    const options = { defaultCountry };
-    const plan = countryPlan(defaultCountry);
+  // Per strictness, every cell of every block, for normalizeRows.
+  const rows = [false, true].map((strict) => ({
+    strict,
+    cells: [] as string[],
+    countries: [] as string[],
+    expected: [] as NormalizeResult[],
+    defaults: [] as (CountryCode | null)[],
+  }));
+  for (const { defaultCountry, strict = false, cells: batch } of blocks) {
+    const options = { defaultCountry, strict };
+    const plan = defaultCountry === null ? undefined : countryPlan(defaultCountry);
     const { keys, reasons } = normalizeBatch(batch, options);
+    const all = rows[strict ? 1 : 0]!;
     batch.forEach((cell, i) => {
       cells++;
       const expected = normalizePhoneReference(cell, options);
       if (expected.ok) valid++;
-      if (normalizeFast(cell, plan) !== undefined) fastAnswered++;
+      if (expected.ok && expected.international) guessed++;
+      if (normalizeFast(cell, plan, strict) !== undefined) fastAnswered++;
+      all.cells.push(cell);
+      all.countries.push(countryCell(defaultCountry, all.cells.length));
+      all.expected.push(expected);
+      all.defaults.push(defaultCountry);
       const single = normalizePhone(cell, options);
       if (!sameResult(single, expected)) {
-        note({ cell, defaultCountry, via: 'normalizePhone', expected, actual: single });
+        note({ cell, defaultCountry, strict, via: 'normalizePhone', expected, actual: single });
         return;
       }
       const key = expected.ok ? expected.key : 0;
@@ -395,12 +451,34 @@ export function compareWithReference(blocks: readonly DifferentialBlock[]): Diff
         note({
           cell,
           defaultCountry,
+          strict,
           via: 'normalizeBatch',
           expected,
-          actual: { keys: keys[i]!, reason: reasons[i]! },
+          actual: { key: keys[i]!, reason: reasons[i]! },
         });
       }
     });
   }
-  return { cells, fastAnswered, valid, differences, examples: found };
+  for (const all of rows) {
+    const n = all.cells.length;
+    const out = { keys: new Float64Array(n), reasons: new Uint8Array(n), guessed: new Uint8Array(n) };
+    normalizeRows(all.cells, 1, all.countries, { defaultCountry: null, strict: all.strict }, out);
+    all.expected.forEach((expected, i) => {
+      const key = expected.ok ? expected.key : 0;
+      const reason = expected.ok ? 0 : reasonCode(expected.reason);
+      const guess = expected.ok && expected.international ? 1 : 0;
+      if (out.keys[i] !== key || out.reasons[i] !== reason || out.guessed[i] !== guess) {
+        note({
+          cell: all.cells[i]!,
+          defaultCountry: all.defaults[i]!,
+          strict: all.strict,
+          via: 'normalizeRows',
+          countryCell: all.countries[i]!,
+          expected,
+          actual: { key: out.keys[i]!, reason: out.reasons[i]!, guessed: out.guessed[i]! },
+        });
+      }
+    });
+  }
+  return { cells, fastAnswered, valid, guessed, differences, examples: found };
 }

@@ -83,7 +83,7 @@ describe('the fast path', () => {
     'N/A',
     '',
   ])('answers the plain cell %j itself', (cell) => {
-    expect(normalizeFast(cell, ke)).toEqual(normalizePhoneReference(cell, { defaultCountry: 'KE' }));
+    expect(normalizeFast(cell, ke, false)).toEqual(normalizePhoneReference(cell, { defaultCountry: 'KE' }));
   });
 
   it.each([
@@ -96,7 +96,7 @@ describe('the fast path', () => {
     '0712a123456',
     '1'.repeat(220),
   ])('leaves %j to the reference', (cell) => {
-    expect(normalizeFast(cell, ke)).toBeUndefined();
+    expect(normalizeFast(cell, ke, false)).toBeUndefined();
   });
 });
 

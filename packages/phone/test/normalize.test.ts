@@ -73,7 +73,8 @@ function spellings(
     ['tel: URI with other parameters', `${phone.getURI()};isub=1234;foo=bar`, country],
     ['surrounding whitespace (NBSP, tab, newline)', `\u00A0 ${intl}\t\n`, country],
     ['surrounding zero-width space', `\u200B${phone.number}\u200B`, country],
-    ['country code without +, another default country', phone.number.slice(1), abroad],
+    // A guess: not valid as a national number of `abroad`, valid with `+` prepended.
+    ['country code without +, another default country (guessed)', phone.number.slice(1), abroad],
     ['full-width digits', toFullWidth(phone.number), country],
   ];
   if (trunk !== undefined) rows.push(['national, trunk prefix + digits', trunk + nsn, country]);
@@ -88,8 +89,11 @@ describe.each(COUNTRIES)('normalizePhone: $country', (entry) => {
   const phone = getExampleNumber(entry.country, examples)!;
   const e164 = phone.number;
 
-  it.each(spellings(phone, entry))('%s: %j (default %s)', (_spelling, cell, defaultCountry) => {
-    expect(normalizePhone(cell, { defaultCountry })).toEqual({ ok: true, e164, key: Number(e164.slice(1)) });
+  it.each(spellings(phone, entry))('%s: %j (default %s)', (spelling, cell, defaultCountry) => {
+    const expected = { ok: true, e164, key: Number(e164.slice(1)) };
+    expect(normalizePhone(cell, { defaultCountry })).toStrictEqual(
+      spelling.endsWith('(guessed)') ? { ...expected, international: true } : expected,
+    );
   });
 });
 
@@ -145,10 +149,21 @@ describe('normalizePhone: rejects', () => {
     // Not the default country's IDD prefix (Kenya dials 000): rejected, never guessed (the
     // reason is that of the national reading, 14 digits).
     ['00 44 7400 123456', 'KE', 'TOO_LONG'],
+    // Valid in libphonenumber-js, but more than 15 digits: never on the platform.
+    ['+49 211 056196942043', 'KE', 'OVER_15_DIGITS'],
+    ['0211 056196942043', 'DE', 'OVER_15_DIGITS'],
+  ];
+
+  // Strict mode: a country code without `+` is refused, not guessed.
+  const strictCases: [cell: string, defaultCountry: CountryCode, reason: RejectReason][] = [
+    ['447400925334', 'KE', 'MISSING_PLUS'],
+    ['2015550123', 'FR', 'MISSING_PLUS'],
+    // As a Kenyan number too long; as +99… an unknown country code: the first reading's reason.
+    ['9991234567890', 'KE', 'TOO_LONG'],
   ];
 
   it('covers every reason a phone cell can have', () => {
-    const reasons = new Set(cases.map(([, , reason]) => reason));
+    const reasons = new Set([...cases, ...strictCases].map(([, , reason]) => reason));
     expect([...reasons].sort()).toEqual(
       REJECT_REASONS.filter((r) => r !== 'NOT_A_HASH' && r !== 'MALFORMED_ROW').sort(),
     );
@@ -158,26 +173,39 @@ describe('normalizePhone: rejects', () => {
     expect(normalizePhone(cell, { defaultCountry })).toEqual({ ok: false, reason });
     expect(normalizePhoneReference(cell, { defaultCountry })).toEqual({ ok: false, reason });
   });
+
+  it.each(strictCases)('%j (default %s, strict) → %s', (cell, defaultCountry, reason) => {
+    expect(normalizePhone(cell, { defaultCountry, strict: true })).toEqual({ ok: false, reason });
+    expect(normalizePhoneReference(cell, { defaultCountry, strict: true })).toEqual({ ok: false, reason });
+  });
 });
 
 describe('normalizePhone: a country code without +', () => {
-  it.each<[string, CountryCode, string]>([
-    // Not a Kenyan number: read as +44.
-    ['447400925334', 'KE', '+447400925334'],
-    ['263712873783', 'KE', '+263712873783'],
-    ['918123457413', 'KE', '+918123457413'],
-    // The default country's own code without + (libphonenumber-js reads it so itself).
-    ['254712123456', 'KE', '+254712123456'],
+  it.each<[string, CountryCode, string, guessed: boolean]>([
+    // Not a Kenyan number: read as +44, a guess.
+    ['447400925334', 'KE', '+447400925334', true],
+    ['263712873783', 'KE', '+263712873783', true],
+    ['918123457413', 'KE', '+918123457413', true],
+    // Not a French number: read as the Egyptian +20 15550123 (not the American (201) 555-0123).
+    ['2015550123', 'FR', '+2015550123', true],
+    // The default country's own code without + (libphonenumber-js reads it so itself): as written.
+    ['254712123456', 'KE', '+254712123456', false],
     // Valid as a national number of the default country: that reading wins, the other is never
     // tried (Indonesian fixed-line numbers start 62…, German ones vary in length).
-    ['62812345678', 'ID', '+6262812345678'],
-    ['4915123456789', 'DE', '+494915123456789'],
-    ['819012345678', 'ID', '+62819012345678'],
+    ['62812345678', 'ID', '+6262812345678', false],
+    ['4915123456789', 'DE', '+494915123456789', false],
+    ['819012345678', 'ID', '+62819012345678', false],
     // A full-width plus is a plus (libphonenumber-js alone would drop it and read 62… nationally).
-    ['\uFF0B62812345678', 'ID', '+62812345678'],
-  ])('%s (default %s) → %s', (cell, defaultCountry, e164) => {
+    ['\uFF0B62812345678', 'ID', '+62812345678', false],
+  ])('%s (default %s) → %s, guessed: %s', (cell, defaultCountry, e164, guessed) => {
     const result = normalizePhone(cell, { defaultCountry });
-    expect(result.ok && result.e164).toBe(e164);
+    const expected = { ok: true, e164, key: Number(e164.slice(1)) };
+    expect(result).toStrictEqual(guessed ? { ...expected, international: true } : expected);
+    expect(normalizePhoneReference(cell, { defaultCountry })).toStrictEqual(result);
+    // Strict: a guess is refused; a reading as written is kept.
+    expect(normalizePhone(cell, { defaultCountry, strict: true })).toEqual(
+      guessed ? { ok: false, reason: 'MISSING_PLUS' } : expected,
+    );
   });
 
   it('gives the first reading’s reason when neither is valid', () => {

@@ -15,6 +15,10 @@ export const REASON_DESCRIPTIONS: Readonly<Record<RejectReason, string>> = {
   INVALID_NUMBER: 'A possible length, but not a real number range of its country.',
   NOT_A_HASH: 'Not a SHA-256 hex digest (hashed uploads).',
   MALFORMED_ROW: 'The row has a different number of columns than the header.',
+  OVER_15_DIGITS:
+    'A number valid in its country but longer than the 15 digits of E.164, which the platform holds; it cannot be on the platform.',
+  MISSING_PLUS:
+    'Digits that read as a number only with a country code in front and no +; refused because the upload was matched in strict mode.',
 };
 
 // Countries shown before the rest fold into "more countries".
@@ -97,7 +101,7 @@ protected estimates: the true value lies within the bounds shown with 95% probab
   return html`<header>
 <p class="eyebrow">rollcall match report</p>
 <h1>${uploadName(report)}</h1>
-<p class="sub">Default country <strong data-field="default_country">${report.default_country}</strong>
+<p class="sub">Default country <strong data-field="default_country">${report.default_country ?? 'none (each row gives its own)'}</strong>
 · minimum audience <strong data-field="min_audience">${formatCount(report.min_audience)}</strong>
 ${report.hashed !== null ? html`· hashed upload (<strong>${report.hashed}</strong> convention)` : ''}</p>
 ${status}
@@ -289,11 +293,12 @@ function run(report: MatchReport): SafeHtml {
     return seg;
   });
   const upload = report.upload;
-  const column =
-    upload.phone_column === null
-      ? '—'
-      : // A file without a header row has a phone number where the header should be (digits of any script).
-        redactIfNumeric(upload.phone_column);
+  // A file without a header row has a phone number where the header should be (digits of any script).
+  const columns = (upload.phone_columns ?? (upload.phone_column === null ? [] : [upload.phone_column])).map(
+    (h) => redactIfNumeric(h),
+  );
+  const column = columns.length === 0 ? '—' : columns.join(', ');
+  const byColumn = report.numbers?.by_column ?? [];
   const indexKind: Record<string, string> = {
     file: 'a built index file',
     csv: 'a CSV source, built in memory',
@@ -309,7 +314,24 @@ ${fact('Index built', html`<time data-field="index_built_at" data-value="${repor
 ${fact('Index phone metadata', html`<span data-field="index_metadata_version" data-value="${report.index.metadata_version}">libphonenumber-js ${report.index.metadata_version}</span>`)}
 ${fact('Upload phone metadata', `${report.phone_metadata.library} ${report.phone_metadata.version} (${report.phone_metadata.metadata})`)}
 ${fact('Upload', html`<span class="path">${upload.file ?? 'uploaded cells'}</span>`)}
-${fact('Phone column', html`<code>${column}</code>`)}
+${fact(columns.length > 1 ? 'Phone columns' : 'Phone column', html`<code>${column}</code>`)}
+${upload.country_column != null ? fact('Country column', html`<code>${redactIfNumeric(upload.country_column)}</code>`) : ''}
+${
+  byColumn.length > 1
+    ? fact(
+        'Numbers by column',
+        html`${byColumn.map((c, i) => html`${i > 0 ? ', ' : ''}<code>${c.column}</code> ${num(`column_${String(i)}_valid`, c.valid)} valid of ${num(`column_${String(i)}_numbers`, c.numbers)}`)}`,
+      )
+    : ''
+}
+${
+  (report.read_as_international ?? 0) > 0
+    ? fact(
+        'Read as international',
+        html`${num('read_as_international', report.read_as_international ?? 0)} rows whose digits were read with a country code but no + (a guess; <code>--strict</code> refuses it)`,
+      )
+    : ''
+}
 ${fact('Encoding, delimiter', `${upload.encoding ?? '—'}, ${delimiterName(upload.delimiter)}`)}
 ${fact('Threads', num('threads', report.threads))}
 ${fact('Throughput', html`${num('rows_per_second', report.rows_per_second)} rows/s during the join`)}

@@ -23,6 +23,8 @@ function sampleReport(overrides: Partial<MatchReport> = {}): MatchReport {
       INVALID_NUMBER: 32,
       NOT_A_HASH: 0,
       MALFORMED_ROW: 0,
+      OVER_15_DIGITS: 0,
+      MISSING_PLUS: 0,
     },
     match_rate: 0.520619,
     suppressed: false,
@@ -187,7 +189,7 @@ describe('renderReportHtml', () => {
       'TOO_LONG',
       'INVALID_COUNTRY',
     ]);
-    expect(textOf(page)).toContain('No row was NOT_A_HASH , MALFORMED_ROW .');
+    expect(textOf(page)).toContain('No row was NOT_A_HASH , MALFORMED_ROW , OVER_15_DIGITS , MISSING_PLUS .');
     for (const reason of order) expect(page).toContain(escapeHtml(REASON_DESCRIPTIONS[reason as 'EMPTY']));
     expect(page).toContain('line 29</span><code class="example-cell">=cmd|•••••A0</code>');
   });
@@ -236,6 +238,8 @@ describe('renderReportHtml', () => {
           INVALID_NUMBER: 0,
           NOT_A_HASH: 0,
           MALFORMED_ROW: 0,
+          OVER_15_DIGITS: 0,
+          MISSING_PLUS: 0,
         },
         reject_examples: undefined,
       }),

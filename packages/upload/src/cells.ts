@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@rollcall/errors';
-import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from './reader.js';
+import { validBatchSize } from './options.js';
 import type { UploadBatch, UploadReader } from './types.js';
 
 /** Options of {@link uploadFromCells}. */
@@ -11,21 +11,22 @@ export interface CellsOptions {
 }
 
 /**
- * An in-memory upload of phone cells (header `phone`), for library users matching an array rather than a file.
+ * An in-memory upload of phone cells (header `phone`; one phone column, no country column), for library
+ * users matching an array rather than a file.
  * Rows are numbered as if under a header line: cell `i` is on line `i + 2`. No row is malformed.
  * The array is read anew by each call of `batches()`.
  */
 export function uploadFromCells(cells: readonly string[], options: CellsOptions = {}): UploadReader {
   if (!Array.isArray(cells)) throw new InvalidArgumentError('cells', 'must be an array of strings');
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-    throw new InvalidArgumentError('batchSize', `must be an integer from 1 to ${MAX_BATCH_SIZE}`);
-  }
+  const batchSize = validBatchSize(options.batchSize);
   const file = options.file ?? '<cells>';
   return {
     file,
     headers: Object.freeze(['phone']),
     phoneColumn: 0,
+    phoneColumns: Object.freeze([0]),
+    countryColumn: null,
+    hashed: null,
     headerLine: 1,
     encoding: null,
     delimiter: null,

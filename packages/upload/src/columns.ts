@@ -1,4 +1,6 @@
 import { InputError, InvalidArgumentError } from '@rollcall/errors';
+import { detectCountryColumn } from './country-column.js';
+import { findHeader, headerPosition, headerWords } from './headers.js';
 import { showHeader, showHeaders } from './redact.js';
 
 /** Words that name a phone number on their own (accents removed, lower case). */
@@ -22,6 +24,7 @@ const PHONE_WORDS = new Set([
   'handy',
   'msisdn',
   'whatsapp',
+  'landline',
 ]);
 
 /** Words that say "number" and name a phone only alone or after "contact". */
@@ -34,8 +37,35 @@ const CONTACT_WORDS = new Set(['contact', 'kontakt']);
 const NEUTRAL_WORDS = new Set(['e164']);
 
 /**
- * Words that mean the column is about the phone, not the phone itself ("Phone type",
- * "Mobile opt-in", "Phone country code"): such a header is never a candidate.
+ * Words that only help split a glued header (`workphone` → work + phone, `homephone`); they count
+ * as other words. A closed list: splitting any prefix off a phone word would read `microphone`,
+ * `smartphone` and `automobile` as phone headers.
+ */
+const PREFIX_WORDS = [
+  'home',
+  'work',
+  'business',
+  'office',
+  'private',
+  'personal',
+  'other',
+  'alt',
+  'alternate',
+  'main',
+  'primary',
+  'secondary',
+  'company',
+  'day',
+  'evening',
+  'direct',
+];
+
+/**
+ * Words that mean the column is not the person's own number, so it is never a candidate:
+ * - about the phone, not the phone itself ("Phone type", "Mobile opt-in", "Phone country code",
+ *   "Phone ID", "Mobile advertiser ID" — Meta's MADID);
+ * - somebody else's phone, or not a phone one calls the person on ("Fax", "Emergency contact
+ *   phone", "Assistant phone", "Spouse mobile", "Account owner phone", "Agent number").
  */
 const NOT_THE_NUMBER_WORDS = new Set([
   'type',
@@ -56,14 +86,45 @@ const NOT_THE_NUMBER_WORDS = new Set([
   'consent',
   'flag',
   'carrier',
+  'id',
+  'uid',
+  'advertiser',
+  'advertising',
+  'device',
+  'fax',
+  'telefax',
+  'facsimile',
+  'pager',
+  'emergency',
+  'assistant',
+  'secretary',
+  'spouse',
+  'husband',
+  'wife',
+  'partner',
+  'parent',
+  'parents',
+  'mother',
+  'father',
+  'guardian',
+  'kin',
+  'manager',
+  'supervisor',
+  'owner',
+  'agent',
+  'rep',
+  'representative',
+  'referrer',
+  'referral',
+  'sponsor',
 ]);
 
 /** Headers longer than this are never phone candidates (they can still be named explicitly). */
 const MAX_SCORED_HEADER_CHARS = 64;
 
-const KNOWN_WORDS = [...PHONE_WORDS, ...NUMBER_WORDS, ...CONTACT_WORDS];
+const KNOWN_WORDS = [...PHONE_WORDS, ...NUMBER_WORDS, ...CONTACT_WORDS, ...PREFIX_WORDS];
 
-/** How strongly a header names the phone column; the highest unique score wins. */
+/** How strongly a header names a phone column; see {@link detectPhoneColumns} for how scores are used. */
 export const PhoneHeaderScore = {
   /** Not a candidate. */
   NONE: 0,
@@ -75,64 +136,21 @@ export const PhoneHeaderScore = {
   EXACT: 3,
 } as const;
 
-/**
- * Splits a word into known words (`phonenumber` → phone + number, `telefonnummer` →
- * telefon + nummer), or returns undefined. Whole-word splitting is what keeps `hotel` and
- * `cancelled` out: they contain `tel` and `cell` but are not made of known words.
- */
-function splitCompound(word: string): string[] | undefined {
-  // best[i]: a split of word[0, i), or undefined.
-  const best: (string[] | undefined)[] = [[]];
-  for (let i = 1; i <= word.length; i++) {
-    for (const known of KNOWN_WORDS) {
-      const start = i - known.length;
-      if (start < 0) continue;
-      const head = best[start];
-      if (head !== undefined && word.startsWith(known, start)) {
-        best[i] = [...head, known];
-        break;
-      }
-    }
-  }
-  return best[word.length];
+/** The word tokens of a header as phone detection sees them (lower case, compounds split). */
+export function phoneHeaderWords(header: string): string[] {
+  return headerWords(header, KNOWN_WORDS, NEUTRAL_WORDS);
 }
 
-/** The word tokens of a header: lower case, accents removed, compounds and camelCase split. */
-export function headerWords(header: string): string[] {
-  const plain = header
-    .replace(/^\uFEFF/, '')
-    .trim()
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '');
-  const words: string[] = [];
-  for (const chunk of plain.split(/[^\p{L}\p{N}]+/u)) {
-    if (chunk === '') continue;
-    if (NEUTRAL_WORDS.has(chunk.toLowerCase())) {
-      words.push(chunk.toLowerCase());
-      continue;
-    }
-    // Letters and digits apart ("phone2"); camelCase apart only when the whole is not known.
-    for (const piece of chunk.split(/(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/u)) {
-      const lower = piece.toLowerCase();
-      const whole = /^\p{N}+$/u.test(lower) ? [lower] : splitCompound(lower);
-      if (whole !== undefined) {
-        words.push(...whole);
-        continue;
-      }
-      for (const part of piece.split(/(?<=\p{Ll})(?=\p{Lu})/u)) {
-        const lowerPart = part.toLowerCase();
-        words.push(...(splitCompound(lowerPart) ?? [lowerPart]));
-      }
-    }
-  }
-  return words;
+/** True when `word` (a token of {@link phoneHeaderWords}) names a phone on its own. */
+export function isPhoneWord(word: string): boolean {
+  return PHONE_WORDS.has(word);
 }
 
-/** Scores how likely a header names the phone column; see {@link PhoneHeaderScore}. */
+/** Scores how likely a header names a phone column; see {@link PhoneHeaderScore}. */
 export function scorePhoneHeader(header: string): number {
   // No real header is this long; the bound keeps compound splitting cheap on garbage.
   if (header.length > MAX_SCORED_HEADER_CHARS) return PhoneHeaderScore.NONE;
-  const words = headerWords(header);
+  const words = phoneHeaderWords(header);
   let phone = 0;
   let number = 0;
   let contact = 0;
@@ -151,63 +169,77 @@ export function scorePhoneHeader(header: string): number {
   return PhoneHeaderScore.NONE;
 }
 
-/** Where the headers come from, for error messages. */
+/** What {@link detectPhoneColumns} and {@link detectColumns} are told, and name in errors. */
 export interface PhoneColumnOptions {
-  /** The header of the phone column as given by the user (`--phone-column`); matched case-insensitively, trimmed. */
-  phoneColumn?: string;
+  /**
+   * The header(s) of the phone column(s) as given by the user (`--phone-column`, repeatable);
+   * each matched case-insensitively, trimmed. Default: detected.
+   */
+  phoneColumn?: string | readonly string[];
   /** The file named in errors; default `<headers>`. */
   file?: string;
-  /** The line of the header row, named in errors; default 1. */
-  line?: number;
+  /** The line of the header row, named in errors; default 1; null for none (a JSON payload's schema). */
+  line?: number | null;
 }
 
-function normalizeHeader(header: string): string {
-  return header
-    .replace(/^\uFEFF/, '')
-    .trim()
-    .toLowerCase();
+/** Options of {@link detectColumns}. */
+export interface ColumnOptions extends PhoneColumnOptions {
+  /** The header of the country column (`--country-column`), or `false` for none. Default: detected. */
+  countryColumn?: string | false;
+}
+
+/** The columns an upload is read from: 0-based indexes into its headers. */
+export interface UploadColumns {
+  /** Every phone column, in header order (at least one). */
+  phoneColumns: number[];
+  /** The column holding each row's country, or null. */
+  countryColumn: number | null;
 }
 
 /**
- * Finds the phone column among `headers` and returns its 0-based index.
- * With `phoneColumn`, the header equal to it (case-insensitive, trimmed) — else an
- * `ERR_INVALID_ARGUMENT` error listing the headers. Without, the one header that best names a
- * phone (see {@link scorePhoneHeader}) — else, when none or several tie, an `ERR_BAD_INPUT`
- * error at the header line listing the headers and asking for `--phone-column`.
+ * Finds the phone columns among `headers`; returns their 0-based indexes in header order.
+ *
+ * With `phoneColumn` (one name or several), the header equal to each (case-insensitive, trimmed);
+ * a name matching no header or several, an empty name or list, or two names of one column is
+ * `ERR_INVALID_ARGUMENT`. Without, by {@link scorePhoneHeader}: every header scoring
+ * `MENTIONS_PHONE` or `EXACT` (`Phone`, `Mobile`, `Work Phone`, `Phone 2`, `PHONE`…); when there is
+ * none, the one `NUMBER_ONLY` header (`Number`). No candidate, or several `NUMBER_ONLY` headers and
+ * nothing better, is `ERR_BAD_INPUT` at the header line listing the headers and asking for
+ * `--phone-column`.
  */
-export function detectPhoneColumn(headers: readonly string[], options: PhoneColumnOptions = {}): number {
+export function detectPhoneColumns(headers: readonly string[], options: PhoneColumnOptions = {}): number[] {
   const file = options.file ?? '<headers>';
-  const line = options.line ?? 1;
-  if (options.phoneColumn !== undefined) {
-    const wanted = normalizeHeader(options.phoneColumn);
-    if (wanted === '') throw new InvalidArgumentError('phoneColumn', 'must name a header; it is empty');
-    const found: number[] = [];
-    headers.forEach((h, i) => {
-      if (normalizeHeader(h) === wanted) found.push(i);
+  const { phoneColumn } = options;
+  if (phoneColumn !== undefined) {
+    const names: readonly string[] = typeof phoneColumn === 'string' ? [phoneColumn] : phoneColumn;
+    if (!Array.isArray(names) || names.length === 0) {
+      throw new InvalidArgumentError('phoneColumn', 'must name a header, or be a non-empty list of headers');
+    }
+    const found = names.map((name) => findHeader(headers, name, 'phoneColumn', file));
+    const seen = new Set<number>();
+    found.forEach((column, i) => {
+      if (seen.has(column)) {
+        throw new InvalidArgumentError(
+          'phoneColumn',
+          `${showHeader(names[i]!)} names column ${column + 1} (${showHeader(headers[column]!)}) a second time; name each column once`,
+        );
+      }
+      seen.add(column);
     });
-    if (found.length === 1) return found[0]!;
-    throw new InvalidArgumentError(
-      'phoneColumn',
-      found.length === 0
-        ? `${file} has no column ${showHeader(options.phoneColumn)}; its headers are: ${showHeaders(headers)}`
-        : `${file} has ${found.length} columns named ${showHeader(options.phoneColumn)} (columns ${found.map((i) => i + 1).join(', ')}); rename one`,
-    );
+    return found.sort((a, b) => a - b);
   }
 
-  let bestScore: number = PhoneHeaderScore.NONE;
-  let best: number[] = [];
+  const taken: number[] = [];
+  const numberOnly: number[] = [];
   headers.forEach((h, i) => {
     const score = scorePhoneHeader(h);
-    if (score === PhoneHeaderScore.NONE || score < bestScore) return;
-    if (score > bestScore) {
-      bestScore = score;
-      best = [];
-    }
-    best.push(i);
+    if (score >= PhoneHeaderScore.MENTIONS_PHONE) taken.push(i);
+    else if (score === PhoneHeaderScore.NUMBER_ONLY) numberOnly.push(i);
   });
-  if (best.length === 1) return best[0]!;
-  const position = { file, line };
-  if (best.length === 0) {
+  if (taken.length > 0) return taken;
+  if (numberOnly.length === 1) return numberOnly;
+  const position = headerPosition(file, options.line);
+  if (numberOnly.length === 0) {
     throw new InputError(
       position,
       `no phone column found among the headers ${showHeaders(headers)}; pass --phone-column <header>`,
@@ -215,7 +247,33 @@ export function detectPhoneColumn(headers: readonly string[], options: PhoneColu
   }
   throw new InputError(
     position,
-    `several columns could hold the phone number: ${showHeaders(best.map((i) => headers[i]!))} ` +
-      `(headers: ${showHeaders(headers)}); pass --phone-column <header> to choose one`,
+    `several columns could hold the phone number: ${showHeaders(numberOnly.map((i) => headers[i]!))} ` +
+      `(headers: ${showHeaders(headers)}); pass --phone-column <header> (once per phone column)`,
   );
+}
+
+/**
+ * Finds the phone columns ({@link detectPhoneColumns}) and the country column (`countryColumn`
+ * named, `false`, or detected by `detectCountryColumn` among the other headers). A named country
+ * column that is also a phone column is `ERR_INVALID_ARGUMENT`.
+ */
+export function detectColumns(headers: readonly string[], options: ColumnOptions = {}): UploadColumns {
+  const file = options.file ?? '<headers>';
+  const phoneColumns = detectPhoneColumns(headers, options);
+  const { countryColumn } = options;
+  if (countryColumn === false) return { phoneColumns, countryColumn: null };
+  if (countryColumn !== undefined) {
+    const found = findHeader(headers, countryColumn, 'countryColumn', file);
+    if (phoneColumns.includes(found)) {
+      throw new InvalidArgumentError(
+        'countryColumn',
+        `${showHeader(countryColumn)} is also a phone column; a column holds phones or countries, not both`,
+      );
+    }
+    return { phoneColumns, countryColumn: found };
+  }
+  return {
+    phoneColumns,
+    countryColumn: detectCountryColumn(headers, { file, line: options.line, exclude: phoneColumns }),
+  };
 }

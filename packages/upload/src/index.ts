@@ -1,17 +1,16 @@
+export { MAX_COUNTRY_CHARS } from './batch.js';
 export type { CellsOptions } from './cells.js';
 export { uploadFromCells } from './cells.js';
-export type { PhoneColumnOptions } from './columns.js';
-export { detectPhoneColumn, PhoneHeaderScore, scorePhoneHeader } from './columns.js';
+export type { ColumnOptions, PhoneColumnOptions, UploadColumns } from './columns.js';
+export { detectColumns, detectPhoneColumns, PhoneHeaderScore, scorePhoneHeader } from './columns.js';
+export type { CountryColumnOptions } from './country-column.js';
+export { detectCountryColumn, isCountryHeader } from './country-column.js';
 export { DELIMITER_CANDIDATES, detectDelimiter } from './delimiter.js';
 export type { EncodingGuess } from './encoding.js';
 export { sniffEncoding } from './encoding.js';
-export {
-  DEFAULT_BATCH_SIZE,
-  MAX_BATCH_SIZE,
-  MAX_CELL_CHARS,
-  MAX_HEADER_CHARS,
-  openUpload,
-} from './reader.js';
+export { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, MAX_CELL_CHARS, MAX_HEADER_CHARS } from './options.js';
+export { MAX_PAYLOAD_BYTES } from './payload.js';
+export { openUpload } from './reader.js';
 export type {
   UploadBatch,
   UploadEncoding,
@@ -19,3 +18,5 @@ export type {
   UploadOptions,
   UploadReader,
 } from './types.js';
+export type { UploadFilesReader } from './uploads.js';
+export { expandUploadPaths, openUploads } from './uploads.js';

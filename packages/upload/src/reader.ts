@@ -1,8 +1,11 @@
 import { ErrorCodes, InputError, InvalidArgumentError, RollcallError } from '@rollcall/errors';
-import { detectPhoneColumn } from './columns.js';
+import { BatchBuilder, MAX_COUNTRY_CHARS } from './batch.js';
+import { detectColumns } from './columns.js';
 import { detectDelimiter, findHeaderLine } from './delimiter.js';
 import type { EncodingGuess } from './encoding.js';
 import { bomLengthOf, createChunkDecoder, sniffEncoding } from './encoding.js';
+import { MAX_CELL_CHARS, MAX_HEADER_CHARS, type ValidOptions, validateOptions } from './options.js';
+import { isPayloadStart, MAX_PAYLOAD_BYTES, openPayload } from './payload.js';
 import { showHeaders } from './redact.js';
 import {
   abortedError,
@@ -17,61 +20,14 @@ import {
 import { RowSplitter } from './splitter.js';
 import type { UploadBatch, UploadEncoding, UploadFileReader, UploadOptions } from './types.js';
 
-/** Rows per batch unless {@link UploadOptions.batchSize} says otherwise. */
-export const DEFAULT_BATCH_SIZE = 8192;
-/** The largest accepted batch size (a batch is allocated whole). */
-export const MAX_BATCH_SIZE = 1 << 24;
 /** Bytes per read from the file. */
 const READ_CHUNK_BYTES = 256 * 1024;
-/** A header line longer than this (characters) is refused: no header is, and it bounds memory. */
-export const MAX_HEADER_CHARS = 1 << 20;
-/**
- * Phone cells are cut at this many characters and their row flagged malformed. Far above any
- * phone spelling (libphonenumber refuses input over 250 characters) or hash, so nothing valid is
- * cut, and a cut cell can never be mistaken for a valid number.
- */
-export const MAX_CELL_CHARS = 1024;
-
-const ENCODINGS: readonly UploadEncoding[] = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'];
-
 /** Knobs for tests only (not part of the public options). */
 export interface ReadInternals {
   /** Bytes per read; small values exercise chunk boundaries. */
   chunkBytes?: number;
-}
-
-interface ValidOptions {
-  phoneColumn: string | undefined;
-  delimiter: string | undefined;
-  encoding: UploadEncoding | undefined;
-  batchSize: number;
-  signal: AbortSignal | undefined;
-}
-
-/** Checks the options of {@link openUpload}; throws `ERR_INVALID_ARGUMENT` naming the bad one. */
-function validateOptions(options: UploadOptions): ValidOptions {
-  const { phoneColumn, encoding, signal } = options;
-  let { delimiter } = options;
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-    throw new InvalidArgumentError('batchSize', `must be an integer from 1 to ${MAX_BATCH_SIZE}`);
-  }
-  if (delimiter !== undefined) {
-    if (delimiter === 'tab' || delimiter === '\\t') delimiter = '\t';
-    if (typeof delimiter !== 'string' || delimiter.length !== 1 || /["\r\n]/.test(delimiter)) {
-      throw new InvalidArgumentError(
-        'delimiter',
-        'must be one character other than a quote or a line break, e.g. "," ";" "|" or "tab"',
-      );
-    }
-  }
-  if (encoding !== undefined && !ENCODINGS.includes(encoding)) {
-    throw new InvalidArgumentError('encoding', `must be one of ${ENCODINGS.join(', ')}`);
-  }
-  if (phoneColumn !== undefined && typeof phoneColumn !== 'string') {
-    throw new InvalidArgumentError('phoneColumn', 'must be a header name');
-  }
-  return { phoneColumn, delimiter, encoding, batchSize, signal };
+  /** The payload size cap instead of `MAX_PAYLOAD_BYTES`, so that tests need not write 256 MiB. */
+  maxPayloadBytes?: number;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -117,9 +73,15 @@ function headerTooLongError(file: string, line: number): InputError {
 }
 
 /**
- * Opens an advertiser upload: detects its compression, encoding, delimiter and header, and finds
- * the phone column. Reads only the start of the file (the header and up to 1 MiB for encoding
- * detection); {@link UploadReader.batches} then streams the rows.
+ * Opens an advertiser upload: detects its compression, encoding and format, then for a CSV its
+ * delimiter and header, and finds the phone columns and the country column (see `detectColumns`).
+ * Reads only the start of a CSV (the header and up to 1 MiB for encoding detection);
+ * {@link UploadReader.batches} then streams the rows.
+ *
+ * A file whose first non-blank character is `{` is a Meta Custom Audience payload (JSON,
+ * `{"payload": {"schema": …, "data": […]}}` or `{"schema": …, "data": […]}`), whatever its name,
+ * plain or gzip-compressed: it is read whole when opened (at most `MAX_PAYLOAD_BYTES`), and its
+ * rows' "lines" are their 1-based positions in `data` (see `openPayload`).
  *
  * `path` may be a regular file, a FIFO or pipe (`/dev/stdin`), or `-` for standard input; a file
  * compressed with gzip is decompressed as it is read (told by its first bytes, not its name). A
@@ -128,9 +90,10 @@ function headerTooLongError(file: string, line: number): InputError {
  * the abort signal ends the wait.
  *
  * Throws `ERR_IO` when the file cannot be read (or is a directory or a device), `ERR_BAD_INPUT`
- * when it is empty, a zip archive, bad gzip, its header is unusable or longer than
- * {@link MAX_HEADER_CHARS}, or no single phone column is found, `ERR_INVALID_ARGUMENT` for bad
- * options or a `phoneColumn` that is not a header, `ERR_ABORTED` when the signal fires.
+ * when it is empty, a zip archive, bad gzip, bad JSON, its header is unusable or longer than
+ * {@link MAX_HEADER_CHARS}, no phone column is found, or several columns could hold the country,
+ * `ERR_INVALID_ARGUMENT` for bad options or a `phoneColumn` / `countryColumn` that is not a header,
+ * `ERR_ABORTED` when the signal fires.
  */
 export function openUpload(path: string, options: UploadOptions = {}): Promise<UploadFileReader> {
   return openUploadWith(path, options, {});
@@ -160,6 +123,11 @@ async function openBytes(
   }
 }
 
+/** True when `text` holds only JSON whitespace (space, tab, CR, LF). */
+function isJsonBlank(text: string): boolean {
+  return /^[ \t\r\n]*$/.test(text);
+}
+
 /** {@link openUpload} with test knobs. */
 export async function openUploadWith(
   path: string,
@@ -182,6 +150,40 @@ export async function openUploadWith(
     const { guess, bytes } = await readEncoding(source, valid.encoding);
     const decoder = createChunkDecoder(guess.encoding);
     let text = decoder.decode(bytes.subarray(guess.bomLength), source.eof);
+    let consumed = bytes.length;
+
+    // A JSON payload is told by its first non-blank character; read on past leading blanks
+    // (bounded as a header is).
+    while (isJsonBlank(text) && !source.eof && text.length <= MAX_HEADER_CHARS) {
+      const more = await source.next();
+      consumed += more.length;
+      text += decoder.decode(more, source.eof);
+    }
+    if (isPayloadStart(text)) {
+      // The payload is read whole now: a stream needs no replay.
+      if (source instanceof RecordingSource) source.stopRecording();
+      return await openPayload({
+        file,
+        source,
+        decoder,
+        text,
+        consumed,
+        encoding: guess.encoding,
+        kind: opened.kind,
+        totalBytes: opened.totalBytes,
+        compression: opened.compression,
+        options: valid,
+        maxBytes: internals.maxPayloadBytes ?? MAX_PAYLOAD_BYTES,
+        reopen: async () => {
+          const again = await openBytes(path, file, chunkBytes, valid.signal);
+          if (again.kind !== 'file' || again.compression !== opened.compression) {
+            await again.source.close();
+            throw new InputError({ file }, 'the file changed since it was opened');
+          }
+          return again.source;
+        },
+      });
+    }
 
     // Enough text to hold the header line, for delimiter detection; the cap is exact: a header
     // line of MAX_HEADER_CHARS characters is read, one more is refused.
@@ -205,12 +207,12 @@ export async function openUploadWith(
     const splitter = new RowSplitter(
       file,
       delimiter,
-      (recordLine, _count, _cell, fields) => {
+      (recordLine, _count, fields) => {
         if (headers === undefined && recordLine >= firstLine) {
-          headers = fields!;
+          headers = fields as string[];
           line = recordLine;
           // The rest of the text read is rows: no need to build their cells.
-          splitter.captureOnly(-1, 0);
+          splitter.capture([], []);
         }
       },
       MAX_HEADER_CHARS,
@@ -229,11 +231,17 @@ export async function openUploadWith(
     const found: string[] = headers;
     found[0] = stripBom(found[0]!);
 
-    const phoneColumn = detectPhoneColumn(found, { phoneColumn: valid.phoneColumn, file, line });
+    const columns = detectColumns(found, {
+      phoneColumn: valid.phoneColumn,
+      countryColumn: valid.countryColumn,
+      file,
+      line,
+    });
     const upload = new FileUpload(
       { path, file, chunkBytes, options: valid, ...opened },
       found,
-      phoneColumn,
+      columns.phoneColumns,
+      columns.countryColumn,
       guess.encoding,
       delimiter,
       line,
@@ -244,47 +252,6 @@ export async function openUploadWith(
   } finally {
     // A file is opened again by batches(); a stream stays open for it.
     if (!keepOpen) await source.close();
-  }
-}
-
-/** Collects rows into batches of a fixed size. */
-class BatchBuilder {
-  readonly #size: number;
-  readonly ready: UploadBatch[] = [];
-  #cells: string[] = [];
-  #lines: Uint32Array;
-  #malformed: Uint8Array;
-  #n = 0;
-
-  constructor(size: number) {
-    this.#size = size;
-    this.#lines = new Uint32Array(size);
-    this.#malformed = new Uint8Array(size);
-  }
-
-  add(cell: string, line: number, malformed: boolean): void {
-    const n = this.#n;
-    this.#cells.push(cell);
-    this.#lines[n] = line;
-    if (malformed) this.#malformed[n] = 1;
-    this.#n = n + 1;
-    if (this.#n === this.#size) this.flush();
-  }
-
-  /** Moves the rows gathered so far (if any) to {@link BatchBuilder.ready}. */
-  flush(): void {
-    const n = this.#n;
-    if (n === 0) return;
-    this.ready.push({
-      cells: this.#cells,
-      // subarray only for the last, partial batch; full batches keep their buffers whole.
-      lines: n === this.#size ? this.#lines : this.#lines.subarray(0, n),
-      malformed: n === this.#size ? this.#malformed : this.#malformed.subarray(0, n),
-    });
-    this.#cells = [];
-    this.#lines = new Uint32Array(this.#size);
-    this.#malformed = new Uint8Array(this.#size);
-    this.#n = 0;
   }
 }
 
@@ -301,8 +268,12 @@ interface UploadOrigin {
 
 class FileUpload implements UploadFileReader {
   readonly file: string;
+  readonly format = 'csv';
   readonly headers: readonly string[];
   readonly phoneColumn: number;
+  readonly phoneColumns: readonly number[];
+  readonly countryColumn: number | null;
+  readonly hashed = null;
   readonly encoding: UploadEncoding;
   readonly delimiter: string;
   readonly headerLine: number;
@@ -317,7 +288,8 @@ class FileUpload implements UploadFileReader {
   constructor(
     origin: UploadOrigin,
     headers: string[],
-    phoneColumn: number,
+    phoneColumns: readonly number[],
+    countryColumn: number | null,
     encoding: UploadEncoding,
     delimiter: string,
     headerLine: number,
@@ -325,7 +297,9 @@ class FileUpload implements UploadFileReader {
   ) {
     this.file = origin.file;
     this.headers = Object.freeze(headers);
-    this.phoneColumn = phoneColumn;
+    this.phoneColumn = phoneColumns[0]!;
+    this.phoneColumns = Object.freeze([...phoneColumns]);
+    this.countryColumn = countryColumn;
     this.encoding = encoding;
     this.delimiter = delimiter;
     this.headerLine = headerLine;
@@ -362,35 +336,43 @@ class FileUpload implements UploadFileReader {
   }
 
   async *batches(): AsyncGenerator<UploadBatch, void, undefined> {
-    const { file, headers, phoneColumn } = this;
+    const { file, headers, phoneColumns, countryColumn } = this;
     const { signal, batchSize } = this.#origin.options;
     if (signal?.aborted) throw abortedError(file, signal);
     const source = await this.#open();
     this.#passes++;
     try {
       this.#source = source;
-      const batch = new BatchBuilder(batchSize);
+      const width = phoneColumns.length;
+      const batch = new BatchBuilder(batchSize, width, countryColumn !== null);
+      // Captured: the phone cells (a cut one makes the row malformed), then the country cell
+      // (cut silently: the phone package judges it).
+      const captured = countryColumn === null ? [...phoneColumns] : [...phoneColumns, countryColumn];
+      const limits = captured.map((_, k) => (k < width ? MAX_CELL_CHARS : MAX_COUNTRY_CHARS));
       const columns = headers.length;
       let headerSeen = false;
       const splitter = new RowSplitter(
         file,
         this.delimiter,
-        (line, fieldCount, cell, fields, overlong) => {
+        (line, fieldCount, cells, cut) => {
           if (headerSeen) {
-            batch.add(cell ?? '', line, fieldCount !== columns || overlong);
+            let malformed = fieldCount !== columns;
+            for (let c = 0; c < width; c++) if (cut[c] === 1) malformed = true;
+            batch.add(cells, line, malformed);
             return;
           }
           if (line < this.headerLine) return; // blank by the header search's rule
           // The file is read again from the start: make sure it is still the file we opened.
-          if (fields !== undefined && fields.length > 0) fields[0] = stripBom(fields[0]!);
-          if (line !== this.headerLine || !sameHeaders(fields ?? [], headers)) {
+          const fields = cells as string[];
+          if (fields.length > 0) fields[0] = stripBom(fields[0]!);
+          if (line !== this.headerLine || !sameHeaders(fields, headers)) {
             throw new InputError(
               { file, line },
-              `the file changed since it was opened: the header is now ${showHeaders(fields ?? [])}`,
+              `the file changed since it was opened: the header is now ${showHeaders(fields)}`,
             );
           }
           headerSeen = true;
-          splitter.captureOnly(phoneColumn, MAX_CELL_CHARS);
+          splitter.capture(captured, limits);
         },
         MAX_HEADER_CHARS,
       );
@@ -400,26 +382,20 @@ class FileUpload implements UploadFileReader {
       while (head.length < 3 && !source.eof) head = concat(head, await source.next());
       const decoder = createChunkDecoder(this.encoding);
       splitter.push(decoder.decode(head.subarray(bomLengthOf(head, this.encoding)), source.eof));
-      yield* drain(batch);
+      yield* batch.drain();
       while (!source.eof) {
         const bytes = await source.next();
         splitter.push(decoder.decode(bytes, source.eof));
-        yield* drain(batch);
+        yield* batch.drain();
       }
       splitter.end();
       if (!headerSeen) throw emptyFileError(file);
       batch.flush();
-      yield* drain(batch);
+      yield* batch.drain();
     } finally {
       await source.close();
     }
   }
-}
-
-function* drain(batch: BatchBuilder): Generator<UploadBatch, void, undefined> {
-  const ready = batch.ready;
-  for (let i = 0; i < ready.length; i++) yield ready[i]!;
-  ready.length = 0;
 }
 
 /** The number of line ends (CRLF, LF or lone CR) in `text[0, end)`. */

@@ -186,6 +186,7 @@ export class ReplaySource implements ByteSource {
 export class RecordingSource implements ByteSource {
   readonly #inner: ByteSource;
   readonly recorded: Uint8Array[] = [];
+  #recording = true;
 
   constructor(inner: ByteSource) {
     this.#inner = inner;
@@ -201,8 +202,14 @@ export class RecordingSource implements ByteSource {
 
   async next(): Promise<Uint8Array> {
     const chunk = await this.#inner.next();
-    if (chunk.length > 0) this.recorded.push(chunk);
+    if (chunk.length > 0 && this.#recording) this.recorded.push(chunk);
     return chunk;
+  }
+
+  /** Forgets what was recorded and records no more: the stream is read once, right now. */
+  stopRecording(): void {
+    this.#recording = false;
+    this.recorded.length = 0;
   }
 
   /** What was recorded, then the rest of the stream; recording stops. */

@@ -19,16 +19,18 @@ const QUOTE_SEEN = 3;
 type State = typeof FIELD_START | typeof UNQUOTED | typeof QUOTED | typeof QUOTE_SEEN;
 
 /**
- * Receives each record: the line it starts on, its number of fields, and the captured cells —
- * all of them in header mode, else only the one at the capture index (`undefined` when the
- * record is shorter). `overlong` is true when the captured cell was cut at the length limit.
+ * Receives each record: the line it starts on, its number of fields, and its captured cells.
+ * In header mode `captured` holds every field (a new array per record). After
+ * {@link RowSplitter.capture} it holds one cell per captured column, in the order the columns
+ * were given (`undefined` for a column the record is too short to have), and `cut[k]` is 1 when
+ * cell k was cut at its length limit. Both arrays are reused for the next record: copy what you
+ * keep before returning.
  */
 export type RecordSink = (
   line: number,
   fieldCount: number,
-  cell: string | undefined,
-  fields: string[] | undefined,
-  overlong: boolean,
+  captured: (string | undefined)[],
+  cut: Uint8Array,
 ) => void;
 
 /**
@@ -53,9 +55,23 @@ export class RowSplitter {
   readonly #delimiterText: string;
   readonly #sink: RecordSink;
   #maxCell: number;
-  /** Capture every field (header mode) instead of only `#capture`. */
+  /** Capture every field (header mode) instead of only the columns of {@link RowSplitter.capture}. */
   #captureAll = true;
-  #capture = -1;
+  // The captured columns ascending, with the slot (the caller's order) and length limit of each.
+  // A cursor walks them as a record's fields go by, so a field costs one comparison with
+  // `#next` whatever the number of captured columns (measured on 1M rows, one column: the
+  // splitter about 6% more CPU than the single-index one it replaced, a whole read the same).
+  #columns: Int32Array = new Int32Array(0);
+  #slots: Int32Array = new Int32Array(0);
+  #limits: Int32Array = new Int32Array(0);
+  /** `#columns.length`, and its first column and limit (-1 and 0 when none): a record starts there. */
+  #count = 0;
+  #first = -1;
+  #firstLimit = 0;
+  /** Position of the cursor in `#columns` for the current record. */
+  #k = 0;
+  /** The next field index to capture in the current record; -1 when none is left. */
+  #next = -1;
 
   #state: State = FIELD_START;
   /** Absolute character offset of the start of the next chunk. */
@@ -79,8 +95,12 @@ export class RowSplitter {
   #partial = '';
   #overlong = false;
   #fields: string[] = [];
-  #cell: string | undefined = undefined;
-  #cellOverlong = false;
+  /** The captured cells of the current record, by slot (reused). */
+  #captured: (string | undefined)[] = [];
+  /** 1 where the captured cell of that slot was cut (reused). */
+  #cut: Uint8Array = new Uint8Array(0);
+  /** Some slot of `#cut` is 1. */
+  #anyCut = false;
 
   /**
    * @param file - named in errors.
@@ -98,13 +118,32 @@ export class RowSplitter {
   }
 
   /**
-   * From the next record on, captures only field `index` (-1: none), cut at `maxCell`
-   * characters: header mode ends. Callable from the sink.
+   * From the next record on, captures only the fields at `columns` (0-based, distinct; none:
+   * capture nothing), each cut at `maxCells[k]` characters: header mode ends. The sink then gets
+   * cell k of `columns[k]`. Callable from the sink.
    */
-  captureOnly(index: number, maxCell: number): void {
+  capture(columns: readonly number[], maxCells: readonly number[]): void {
+    const order = columns.map((column, slot) => ({ column, slot })).sort((a, b) => a.column - b.column);
+    for (let k = 0; k < order.length; k++) {
+      const { column, slot } = order[k]!;
+      if (!Number.isInteger(column) || column < 0 || (k > 0 && order[k - 1]!.column === column)) {
+        throw new RangeError(`captured columns must be distinct indexes; got ${columns.join(', ')}`);
+      }
+      if (!((maxCells[slot] ?? -1) >= 0)) throw new RangeError('each captured column needs a length limit');
+    }
     this.#captureAll = false;
-    this.#capture = index;
-    this.#maxCell = maxCell;
+    this.#columns = Int32Array.from(order, (o) => o.column);
+    this.#slots = Int32Array.from(order, (o) => o.slot);
+    this.#limits = Int32Array.from(order, (o) => maxCells[o.slot]!);
+    this.#captured = new Array<string | undefined>(columns.length).fill(undefined);
+    this.#cut = new Uint8Array(columns.length);
+    this.#anyCut = false;
+    this.#count = order.length;
+    this.#first = order.length > 0 ? this.#columns[0]! : -1;
+    this.#firstLimit = order.length > 0 ? this.#limits[0]! : 0;
+    this.#k = 0;
+    this.#next = this.#first;
+    this.#maxCell = this.#firstLimit;
   }
 
   /** The physical line the splitter has reached (1-based). */
@@ -244,7 +283,7 @@ export class RowSplitter {
   }
 
   #capturing(): boolean {
-    return this.#captureAll || this.#field === this.#capture;
+    return this.#captureAll || this.#field === this.#next;
   }
 
   #startRecord(): void {
@@ -282,8 +321,21 @@ export class RowSplitter {
       this.#append(text, from, to);
       if (this.#captureAll) this.#fields.push(this.#partial);
       else {
-        this.#cell = this.#partial;
-        this.#cellOverlong = this.#overlong;
+        const k = this.#k;
+        const slot = this.#slots[k]!;
+        this.#captured[slot] = this.#partial;
+        if (this.#overlong) {
+          this.#cut[slot] = 1;
+          this.#anyCut = true;
+        }
+        const next = k + 1;
+        this.#k = next;
+        if (next < this.#count) {
+          this.#next = this.#columns[next]!;
+          this.#maxCell = this.#limits[next]!;
+        } else {
+          this.#next = -1;
+        }
       }
     }
     this.#partial = '';
@@ -300,16 +352,28 @@ export class RowSplitter {
       if (this.#recordLine > MAX_LINE) {
         throw new InputError({ file: this.#file, line: this.#recordLine }, 'too many lines (over 2^32 - 1)');
       }
-      const fields = this.#captureAll ? this.#fields : undefined;
-      this.#sink(this.#recordLine, fieldCount, this.#cell, fields, this.#cellOverlong);
+      this.#sink(this.#recordLine, fieldCount, this.#captureAll ? this.#fields : this.#captured, this.#cut);
     }
     this.#inRecord = false;
     this.#quotedInRecord = false;
     this.#nonBlank = false;
     this.#field = 0;
-    this.#cell = undefined;
-    this.#cellOverlong = false;
     if (this.#fields.length > 0) this.#fields = [];
+    // Only the slots the cursor passed were set: clear them, and start the next record at the
+    // first captured column.
+    const reached = this.#k;
+    if (reached > 0) {
+      const captured = this.#captured;
+      const slots = this.#slots;
+      for (let k = 0; k < reached; k++) captured[slots[k]!] = undefined;
+      if (this.#anyCut) {
+        this.#cut.fill(0);
+        this.#anyCut = false;
+      }
+      this.#k = 0;
+      this.#next = this.#first;
+      this.#maxCell = this.#firstLimit;
+    }
   }
 }
 

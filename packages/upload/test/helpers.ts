@@ -24,23 +24,44 @@ export function tempDir(): {
 
 /** Every row of a reader, flattened out of its batches. */
 export interface Rows {
+  /** The phone cells, row-major (`reader.phoneColumns.length` a row). */
   cells: string[];
   lines: number[];
   malformed: number[];
   batchSizes: number[];
+  /** The country cells, one a row, when the reader has a country column. */
+  countries?: string[];
+  /** `batch.file` of each batch (undefined when the batch does not say). */
+  files: (string | undefined)[];
 }
 
-/** Reads every batch and flattens them. */
+/** Reads every batch and flattens them, checking that the arrays are parallel. */
 export async function readAll(reader: UploadReader): Promise<Rows> {
-  const rows: Rows = { cells: [], lines: [], malformed: [], batchSizes: [] };
+  const rows: Rows = { cells: [], lines: [], malformed: [], batchSizes: [], files: [] };
+  const width = reader.phoneColumns.length;
+  if (reader.countryColumn !== null) rows.countries = [];
   for await (const batch of reader.batches()) {
-    expect(batch.lines.length).toBe(batch.cells.length);
-    expect(batch.malformed.length).toBe(batch.cells.length);
+    const n = batch.lines.length;
+    expect(batch.cells.length).toBe(n * width);
+    expect(batch.malformed.length).toBe(n);
+    if (reader.countryColumn === null) expect(batch.countries).toBeUndefined();
+    else {
+      expect(batch.countries?.length).toBe(n);
+      rows.countries!.push(...batch.countries!);
+    }
     rows.cells.push(...batch.cells);
     rows.lines.push(...batch.lines);
     rows.malformed.push(...batch.malformed);
-    rows.batchSizes.push(batch.cells.length);
+    rows.batchSizes.push(n);
+    rows.files.push(batch.file);
   }
+  return rows;
+}
+
+/** Row-major cells cut into rows of `width`. */
+export function byRow(cells: readonly string[], width: number): string[][] {
+  const rows: string[][] = [];
+  for (let i = 0; i < cells.length; i += width) rows.push(cells.slice(i, i + width));
   return rows;
 }
 

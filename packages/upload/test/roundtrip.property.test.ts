@@ -17,7 +17,9 @@ const EOLS = ['\n', '\r\n', '\r'] as const;
 
 interface Case {
   columns: number;
-  phoneAt: number;
+  /** The phone columns (1 to 3, in no order) and the country column. */
+  phoneAt: number[];
+  countryAt: number | null;
   delimiter: (typeof DELIMITERS)[number];
   eol: (typeof EOLS)[number];
   rows: { cells: string[]; quote: boolean[]; blankBefore: '' | '  ' | null }[];
@@ -29,7 +31,7 @@ interface Case {
 
 const caseArb: fc.Arbitrary<Case> = fc
   .record({
-    columns: fc.integer({ min: 2, max: 4 }),
+    columns: fc.integer({ min: 2, max: 5 }),
     delimiter: fc.constantFrom(...DELIMITERS),
     eol: fc.constantFrom(...EOLS),
     trailingEol: fc.boolean(),
@@ -40,7 +42,15 @@ const caseArb: fc.Arbitrary<Case> = fc
   .chain((c) =>
     fc.record({
       ...Object.fromEntries(Object.entries(c).map(([k, v]) => [k, fc.constant(v)])),
-      phoneAt: fc.integer({ min: 0, max: c.columns - 1 }),
+      // Which column is what: a shuffle of them all, the first 1-3 phones, the next maybe the country.
+      roles: fc.record({
+        order: fc.shuffledSubarray(
+          Array.from({ length: c.columns }, (_, i) => i),
+          { minLength: c.columns, maxLength: c.columns },
+        ),
+        phones: fc.integer({ min: 1, max: Math.min(3, c.columns) }),
+        country: fc.boolean(),
+      }),
       rows: fc.array(
         fc.integer({ min: Math.max(1, c.columns - 1), max: c.columns + 1 }).chain((n) =>
           fc.record({
@@ -52,18 +62,42 @@ const caseArb: fc.Arbitrary<Case> = fc
         { maxLength: 12 },
       ),
     }),
-  ) as fc.Arbitrary<Case>;
+  )
+  .map(({ roles, ...c }) => {
+    const { order, phones, country } = roles as { order: number[]; phones: number; country: boolean };
+    return {
+      ...c,
+      phoneAt: order.slice(0, phones),
+      countryAt: country && phones < order.length ? order[phones]! : null,
+    };
+  }) as fc.Arbitrary<Case>;
 
 function newlines(text: string): number {
   return text.match(/\r\n|\r|\n/g)?.length ?? 0;
 }
 
 /** Writes the case as CSV text and computes what a reader must give back. */
-function render(c: Case): { text: string; cells: string[]; lines: number[]; malformed: number[] } {
-  const headers = Array.from({ length: c.columns }, (_, i) => (i === c.phoneAt ? 'phone' : `c${i}`));
+const PHONE_HEADERS = ['phone', 'Mobile', 'work_phone'];
+
+function render(c: Case): {
+  text: string;
+  cells: string[];
+  countries: string[] | undefined;
+  lines: number[];
+  malformed: number[];
+} {
+  const headers = Array.from({ length: c.columns }, (_, i) =>
+    c.phoneAt.includes(i) ? PHONE_HEADERS[c.phoneAt.indexOf(i)]! : i === c.countryAt ? 'Country' : `c${i}`,
+  );
+  const phones = [...c.phoneAt].sort((a, b) => a - b);
   let text = headers.join(c.delimiter);
   let line = 1;
-  const expected = { cells: [] as string[], lines: [] as number[], malformed: [] as number[] };
+  const expected = {
+    cells: [] as string[],
+    countries: c.countryAt === null ? undefined : ([] as string[]),
+    lines: [] as number[],
+    malformed: [] as number[],
+  };
   for (const row of c.rows) {
     text += c.eol;
     line++;
@@ -77,7 +111,8 @@ function render(c: Case): { text: string; cells: string[]; lines: number[]; malf
     });
     const blank = fields.every((f) => /^[ \t]*$/.test(f));
     if (!blank) {
-      expected.cells.push(row.cells[c.phoneAt] ?? '');
+      for (const p of phones) expected.cells.push(row.cells[p] ?? '');
+      if (c.countryAt !== null) expected.countries!.push(row.cells[c.countryAt] ?? '');
       expected.lines.push(line);
       expected.malformed.push(row.cells.length === c.columns ? 0 : 1);
     }
@@ -103,7 +138,7 @@ function encode(text: string, encoding: Case['encoding']): Uint8Array {
 }
 
 describe('round trip', () => {
-  it('random rows written as CSV read back with the same phone cells, lines and malformed flags', async () => {
+  it('random rows written as CSV read back with the same phone and country cells, lines and malformed flags', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
         const { text, ...expected } = render(c);
@@ -114,12 +149,18 @@ describe('round trip', () => {
           c.chunkBytes === undefined ? {} : { chunkBytes: c.chunkBytes },
         );
         expect(reader.delimiter).toBe(c.delimiter);
-        expect(reader.phoneColumn).toBe(c.phoneAt);
+        expect(reader.phoneColumns).toEqual([...c.phoneAt].sort((a, b) => a - b));
+        expect(reader.countryColumn).toBe(c.countryAt);
         expect(reader.encoding).toBe(
           (c.encoding === 'utf-8-bom' ? 'utf-8' : c.encoding) satisfies UploadEncoding,
         );
         const rows = await readAll(reader);
-        expect({ cells: rows.cells, lines: rows.lines, malformed: rows.malformed }).toEqual(expected);
+        expect({
+          cells: rows.cells,
+          countries: rows.countries,
+          lines: rows.lines,
+          malformed: rows.malformed,
+        }).toEqual(expected);
       }),
       { numRuns: 150 },
     );

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { AtomicFile, checkDistinctPaths, checkRegularInput, commitAll } from '@rollcall/files';
 import type { HashConvention } from '@rollcall/index';
@@ -10,6 +11,7 @@ import {
 } from '@rollcall/join';
 import { assertCountry } from '@rollcall/phone';
 import { renderReportHtml } from '@rollcall/report';
+import { openUploads } from '@rollcall/upload';
 import { ExitCode } from '../exit.js';
 import { ProgressLine } from '../progress.js';
 import { checkIndexOrCluster, clusterMatcherFor } from './cluster.js';
@@ -22,8 +24,9 @@ export interface MatchCommandOptions {
   /** Redis URL of shard workers to match against instead of `--index`. */
   cluster?: string;
   clusterTimeout?: string;
-  upload: string;
-  country: string;
+  /** One or more upload files (commander collects a repeated `--upload`). */
+  upload: string | string[];
+  country?: string;
   out: string;
   report?: string;
   reportHtml?: string;
@@ -31,7 +34,10 @@ export interface MatchCommandOptions {
   advertiser?: string;
   ledger?: string;
   rejects?: string;
-  phoneColumn?: string;
+  phoneColumn?: string | string[];
+  /** A header, or `false` from `--no-country-column`. */
+  countryColumn?: string | boolean;
+  strict?: boolean;
   delimiter?: string;
   threads?: string;
   minAudience?: string;
@@ -42,7 +48,20 @@ export interface MatchCommandOptions {
 
 /** Runs `rollcall match`; returns the exit code. */
 export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): Promise<number> {
-  const defaultCountry = assertCountry(opts.country);
+  const defaultCountry = opts.country === undefined ? undefined : assertCountry(opts.country);
+  const uploads = typeof opts.upload === 'string' ? [opts.upload] : opts.upload;
+  const phoneColumns =
+    opts.phoneColumn === undefined || opts.phoneColumn.length === 0
+      ? undefined
+      : typeof opts.phoneColumn === 'string'
+        ? opts.phoneColumn
+        : opts.phoneColumn;
+  const countryColumn =
+    opts.countryColumn === false
+      ? false
+      : typeof opts.countryColumn === 'string'
+        ? opts.countryColumn
+        : undefined;
   const threads =
     opts.threads !== undefined ? parseIntegerOption('--threads', opts.threads, 1, 256) : undefined;
   const minAudience =
@@ -85,14 +104,25 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
             ...(threads !== undefined ? { threads } : {}),
             ...(faults !== undefined ? { faults } : {}),
           });
+    const upload =
+      uploads.length === 1 && !isDirectory(uploads[0]!)
+        ? uploads[0]!
+        : await openUploads(uploads, {
+            ...(phoneColumns !== undefined ? { phoneColumn: phoneColumns } : {}),
+            ...(countryColumn !== undefined ? { countryColumn } : {}),
+            ...(opts.delimiter !== undefined ? { delimiter: opts.delimiter } : {}),
+            signal,
+          });
     const { audience, report, audit } = await matcher.match({
-      upload: opts.upload,
-      defaultCountry,
+      upload,
+      ...(defaultCountry !== undefined ? { defaultCountry } : {}),
+      ...(opts.strict === true ? { strict: true } : {}),
+      ...(countryColumn !== undefined ? { countryColumn } : {}),
       ...(opts.advertiser !== undefined ? { advertiser: opts.advertiser } : {}),
       ...(opts.ledger !== undefined ? { ledger: opts.ledger } : {}),
       signal,
       onProgress: (p) => progress.update(p),
-      ...(opts.phoneColumn !== undefined ? { phoneColumn: opts.phoneColumn } : {}),
+      ...(phoneColumns !== undefined ? { phoneColumn: phoneColumns } : {}),
       ...(opts.delimiter !== undefined ? { delimiter: opts.delimiter } : {}),
       ...(minAudience !== undefined ? { minAudience } : {}),
       ...(hashed !== undefined ? { hashed } : {}),
@@ -137,6 +167,15 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
   }
 }
 
+/** True when `path` names a directory (of payload files); false for anything else, or nothing. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Checks the paths before any work: an output that is also an input (`--out customers.csv`) or
  * another output is refused, and so is an index that is a FIFO or a device (it is read at offsets;
@@ -154,7 +193,10 @@ function checkPaths(opts: MatchCommandOptions): void {
       ['--rejects', opts.rejects],
     ],
     [
-      ['--upload', opts.upload],
+      ...(typeof opts.upload === 'string' ? [opts.upload] : opts.upload).map((path): [string, string] => [
+        '--upload',
+        path,
+      ]),
       ['--index', opts.index],
       ['--ledger', opts.ledger],
     ],
@@ -216,6 +258,21 @@ export function formatSummary(
   lines.push(
     `valid              ${n(report.valid)}${pct(report.valid, report.rows)}`,
     `unique             ${n(report.unique)}`,
+  );
+  const columns = report.numbers?.by_column ?? [];
+  if (columns.length > 1) {
+    lines.push(
+      `numbers            ${n(report.numbers?.valid ?? 0)} valid of ${n(report.numbers?.numbers ?? 0)}`,
+    );
+    for (const c of columns)
+      lines.push(`  ${c.column.slice(0, 16).padEnd(17)}${n(c.valid)} valid of ${n(c.numbers)}`);
+  }
+  if ((report.read_as_international ?? 0) > 0) {
+    lines.push(
+      `read as intl.      ${n(report.read_as_international ?? 0)} rows (digits with a country code but no +; --strict refuses them)`,
+    );
+  }
+  lines.push(
     `matched            ${est(report.matched, report.matched_lower, report.matched_upper)}`,
     `opted-out dropped  ${est(report.opted_out_dropped, report.opted_out_dropped_lower, report.opted_out_dropped_upper)}`,
     `audience           ${est(report.audience, report.audience_lower, report.audience_upper)}`,

@@ -36,8 +36,26 @@ export interface MatchReport {
   audience: number | null;
   audience_lower?: number | null;
   audience_upper?: number | null;
-  /** Rejected rows by reason code. */
+  /** Rejected rows by reason code: a row's reason is that of its first rejected number (EMPTY when it has none). */
   invalid_by_reason: Record<RejectReason, number>;
+  /**
+   * The phone cells counted one by one (a row may hold a number in each phone column): non-empty
+   * cells, valid, rejected by reason, and what each column gave.
+   */
+  numbers?: {
+    numbers: number;
+    valid: number;
+    invalid: number;
+    invalid_by_reason: Record<RejectReason, number>;
+    by_column: Array<{ column: string; numbers: number; valid: number }>;
+  };
+  /**
+   * Valid rows whose number was read as international only after failing as national: digits that
+   * begin with a country code but have no `+` (a guess, which `--strict` refuses as `MISSING_PLUS`).
+   */
+  read_as_international?: number;
+  /** Whether such guesses were refused. */
+  strict?: boolean;
   /** matched (the estimate) / unique; null when suppressed or nothing was unique. */
   match_rate: number | null;
   /**
@@ -48,11 +66,19 @@ export interface MatchReport {
   /** Why the match was suppressed, when it was. */
   suppression_reason: string | null;
   min_audience: number;
-  default_country: string;
+  /** The country of rows without their own; null when none was given. */
+  default_country: string | null;
   hashed: HashConvention | null;
   upload: {
     file: string | null;
+    /** The first phone column's header. */
     phone_column: string | null;
+    /** Every phone column's header, in order. */
+    phone_columns?: string[];
+    /** The header of the column holding each row's country; null when none. */
+    country_column?: string | null;
+    /** The files read, when the upload spans several; else null. */
+    files?: readonly string[] | null;
     encoding: string | null;
     delimiter: string | null;
   };
@@ -88,12 +114,16 @@ export interface AuditReport {
   matched: number;
   opted_out_dropped: number;
   audience: number;
+  /** Rows with at least one number in the index (opted out or not). */
+  matched_rows: number;
   invalid_by_reason: Record<RejectReason, number>;
+  numbers?: MatchReport['numbers'];
+  read_as_international?: number;
   match_rate: number | null;
   /** Whether the advertiser's release was suppressed (the audience file then is not written). */
   suppressed: boolean;
   min_audience: number;
-  default_country: string;
+  default_country: string | null;
   hashed: HashConvention | null;
   /** Exact per-country counts (null for hashed uploads). */
   by_country: Array<{ country: string | null; calling_code: string; unique: number; matched: number }> | null;
@@ -140,7 +170,8 @@ export interface IndexFacts {
 /** Inputs of {@link buildReport} besides the tally. */
 export interface ReportContext {
   minAudience: number;
-  defaultCountry: string;
+  defaultCountry: string | null;
+  strict: boolean;
   hashed: HashConvention | null;
   upload: MatchReport['upload'];
   index: IndexFacts;
@@ -189,6 +220,9 @@ export function buildReport(
     audience_lower: audience?.lower ?? null,
     audience_upper: audience?.upper ?? null,
     invalid_by_reason: tally.invalidByReason,
+    ...numbersOf(tally),
+    read_as_international: tally.readAsInternational ?? 0,
+    strict: ctx.strict,
     match_rate:
       matched === null || tally.unique === 0 ? null : round(Math.min(1, matched.value / tally.unique), 6),
     suppressed,
@@ -203,6 +237,8 @@ export function buildReport(
       // A file without a header row has a phone number where its header should be, and
       // `--phone-column` may name it: shown through the one redaction policy, like every message.
       phone_column: ctx.upload.phone_column === null ? null : redactIfNumeric(ctx.upload.phone_column),
+      phone_columns: (ctx.upload.phone_columns ?? []).map((h) => redactIfNumeric(h)),
+      country_column: ctx.upload.country_column == null ? null : redactIfNumeric(ctx.upload.country_column),
     },
     index: {
       entries: ctx.index.entries,
@@ -243,7 +279,10 @@ export function buildAudit(
     matched: tally.matched,
     opted_out_dropped: tally.optedOutDropped,
     audience: tally.audience.length,
+    matched_rows: tally.matchedRows ?? 0,
     invalid_by_reason: tally.invalidByReason,
+    ...numbersOf(tally),
+    read_as_international: tally.readAsInternational ?? 0,
     match_rate: tally.unique === 0 ? null : round(tally.matched / tally.unique, 6),
     suppressed: released.suppressed,
     min_audience: ctx.minAudience,
@@ -291,6 +330,25 @@ function countriesReleased(
       matched_upper: e?.upper ?? null,
     };
   });
+}
+
+/** The report's `numbers` section: upload-only counts, exact. */
+function numbersOf(tally: TallyResult): Pick<MatchReport, 'numbers'> {
+  const n = tally.numbers;
+  if (n === undefined) return {};
+  return {
+    numbers: {
+      numbers: n.numbers,
+      valid: n.valid,
+      invalid: n.invalid,
+      invalid_by_reason: n.invalidByReason,
+      by_column: (tally.columns ?? []).map((c) => ({
+        column: redactIfNumeric(c.header),
+        numbers: c.numbers,
+        valid: c.valid,
+      })),
+    },
+  };
 }
 
 function round(x: number, digits: number): number {
