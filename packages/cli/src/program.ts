@@ -7,6 +7,7 @@ import { runShardedIndexBuild } from './commands/index-shards.js';
 import { type MatchCommandOptions, runMatch } from './commands/match.js';
 import { runServe, type ServeCommandOptions } from './commands/serve.js';
 import { describeError, ExitCode, exitCodeOf, signalExitCode } from './exit.js';
+import { documentProgram } from './help.js';
 
 /** Builds the `rollcall` command tree. Actions store their exit code in `state.exitCode`. */
 function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command {
@@ -30,9 +31,14 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
     )
     .requiredOption(
       '--upload <file>',
-      'the advertiser upload: a CSV (plain or gzip), a FIFO, or - for standard input',
+      'the advertiser upload: a CSV (plain or gzip), a Meta Marketing API JSON payload, a directory of them, a FIFO, or - for standard input; repeat for several files of one upload',
+      collect,
+      [],
     )
-    .requiredOption('--country <cc>', 'ISO 3166-1 alpha-2 default country for national numbers, e.g. GB')
+    .option(
+      '--country <cc>',
+      'ISO 3166-1 alpha-2 country for national numbers of rows without their own, e.g. GB (required unless the upload has a country column or is hashed)',
+    )
     .requiredOption('--out <file>', 'audience file to write, a regular file (not written if suppressed)')
     .option('--report <file>', 'write the match report as JSON')
     .option('--report-html <file>', 'write the match report as one self-contained HTML page')
@@ -50,7 +56,21 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
       'privacy ledger file (default: $XDG_STATE_HOME/rollcall/ledger.jsonl; Redis with --cluster)',
     )
     .option('--rejects <file>', 'write every rejected row (line, cell, reason) as CSV')
-    .option('--phone-column <header>', 'header of the phone column (default: detected)')
+    .option(
+      '--phone-column <header>',
+      'header of a phone column; repeat for several (default: every column that names a phone)',
+      collect,
+      [],
+    )
+    .option(
+      '--country-column <header>',
+      "header of the column holding each row's country (default: detected)",
+    )
+    .option('--no-country-column', 'ignore any country column: every row is read in --country')
+    .option(
+      '--strict',
+      'refuse digits that read as a number only with a country code and no + (rejected as MISSING_PLUS)',
+    )
     .option('--delimiter <char>', 'CSV delimiter (default: detected from the header)')
     .option('--threads <n>', 'worker threads (default: available cores)')
     .option('--min-audience <k>', 'suppress audiences smaller than this', '100')
@@ -149,7 +169,7 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
     .action(async (opts: ServeCommandOptions) => {
       state.exitCode = await runServe(opts, signal);
     });
-  return program;
+  return documentProgram(program);
 }
 
 /** How long a stopped command may take to wind down before the CLI leaves anyway. */
@@ -213,4 +233,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Commander's accumulator for a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

@@ -212,7 +212,7 @@ function parseHeader(line: string, path: string): Header {
   if (h?.rollcall_ledger !== 1 || typeof h.secret !== 'string' || !/^[0-9a-f]{64}$/.test(h.secret)) {
     throw new RollcallError(
       ErrorCodes.LEDGER,
-      `${path}: not a rollcall privacy ledger (its first line is not a ledger header); move it away or give another --ledger`,
+      `${path}: not a rollcall privacy ledger (its first line is not a ledger header); move it away or give another ledger`,
     );
   }
   return h as Header;

@@ -15,13 +15,16 @@ export {
 export type {
   AudienceRefresh,
   BuildOptions,
+  BuildProgress,
   BuildReport,
   HashConvention,
   IndexHeader,
   IndexInspection,
+  IndexLockHolder,
   IndexReader,
   IndexRow,
   OpenIndexOptions,
+  OptOutOptions,
   OptOutReport,
   ProbeHit,
   RefreshMode,
@@ -41,31 +44,16 @@ export {
   refreshAudience,
   writeIndexFile,
 } from '@rollcall/index';
-export type {
-  AuditReport,
-  CountryCount,
-  IndexSource,
-  MatcherOptions,
-  MatchOptions,
-  MatchProgress,
-  MatchReport,
-  MatchResult,
-  MatchUploadOptions,
-} from '@rollcall/join';
-export {
-  createMatcher,
-  DEFAULT_MIN_AUDIENCE,
-  Matcher,
-  matchUpload,
-  WITHHELD_WHEN_SUPPRESSED,
-  writeAudienceFile,
-} from '@rollcall/join';
+export type { AuditReport, CountryCount, MatchProgress, MatchReport, MatchResult } from '@rollcall/join';
+export { DEFAULT_MIN_AUDIENCE, WITHHELD_WHEN_SUPPRESSED, writeAudienceFile } from '@rollcall/join';
 export type {
   CountryCode,
   E164,
+  NormalizeBatchOutput,
   NormalizeOptions,
   NormalizeResult,
   PhoneKey,
+  PhoneMetadataInfo,
   RejectReason,
 } from '@rollcall/phone';
 export {
@@ -81,6 +69,7 @@ export type {
   Estimate,
   Ledger,
   LedgerEntry,
+  LedgerState,
   PrivacyPolicy,
   ReleaseDecision,
   Released,
@@ -92,3 +81,5 @@ export {
   MemoryLedger,
   PrivacyBudgetError,
 } from '@rollcall/privacy';
+export type { IndexSource, Matcher, MatcherOptions, MatchOptions, MatchUploadOptions } from './match.js';
+export { createMatcher, matchUpload } from './match.js';

@@ -1,6 +1,40 @@
-import { type ClusterMatcher, checkRedisUrl, createClusterMatcher } from '@rollcall/cluster';
-import { InvalidArgumentError } from '@rollcall/errors';
+import type { ClusterMatcher } from '@rollcall/cluster';
+import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { parseIntegerOption } from './options.js';
+
+/** The cluster package: scale-out over BullMQ on Redis. */
+export type ClusterModule = typeof import('@rollcall/cluster');
+
+/** The optional packages the cluster needs; `npm install rollcall` leaves them out. */
+const CLUSTER_PACKAGES = ['bullmq', 'ioredis'];
+
+/**
+ * Loads the cluster package on first use (`match --cluster`, `serve`): it needs bullmq and ioredis,
+ * which a user installs only to run a cluster, so nothing else loads them. Without them, throws
+ * `ERR_MISSING_DEPENDENCY` naming `command` and what to install.
+ */
+export async function loadCluster(command: string): Promise<ClusterModule> {
+  try {
+    return await import('@rollcall/cluster');
+  } catch (err) {
+    // Node names the package it could not find: "Cannot find package 'bullmq' imported from …".
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec(
+      String((err as Error | null)?.message),
+    )?.[1];
+    if (
+      (err as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND' &&
+      missing !== undefined &&
+      CLUSTER_PACKAGES.includes(missing)
+    ) {
+      throw new RollcallError(
+        ErrorCodes.MISSING_DEPENDENCY,
+        `${command} needs the optional packages ${CLUSTER_PACKAGES.join(' and ')}, and ${missing} is not installed: install them beside rollcall (npm install ${CLUSTER_PACKAGES.join(' ')})`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
 
 /** The options of `rollcall match` that concern a cluster. */
 export interface ClusterMatchOptions {
@@ -31,8 +65,8 @@ export function checkIndexOrCluster(opts: ClusterMatchOptions): void {
  * `ROLLCALL_REDIS_PASSWORD` when the URL carries none: a password on the command line is visible
  * to every user of the machine (`ps`), one in the environment is not.
  */
-export function redisUrlOption(url: string, option: string): string {
-  checkRedisUrl(url, option);
+export function redisUrlOption(cluster: ClusterModule, url: string, option: string): string {
+  cluster.checkRedisUrl(url, option);
   const password = process.env.ROLLCALL_REDIS_PASSWORD;
   const u = new URL(url);
   if (password === undefined || password === '' || u.password !== '') return url;
@@ -50,8 +84,9 @@ export async function clusterMatcherFor(
     opts.clusterTimeout !== undefined
       ? parseIntegerOption('--cluster-timeout', opts.clusterTimeout, 1, 86_400)
       : undefined;
-  return createClusterMatcher({
-    redis: redisUrlOption(opts.cluster, '--cluster'),
+  const cluster = await loadCluster('match --cluster');
+  return cluster.createClusterMatcher({
+    redis: redisUrlOption(cluster, opts.cluster, '--cluster'),
     ...(threads !== undefined ? { threads } : {}),
     ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}),
   });

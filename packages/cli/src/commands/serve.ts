@@ -1,7 +1,6 @@
-import { serveShard } from '@rollcall/cluster';
 import { MAX_SHARDS } from '@rollcall/index';
 import { ExitCode } from '../exit.js';
-import { redisUrlOption } from './cluster.js';
+import { loadCluster, redisUrlOption } from './cluster.js';
 import { parseIntegerOption } from './options.js';
 
 /** Options of `rollcall serve`, as commander parses them. */
@@ -32,10 +31,11 @@ export async function runServe(opts: ServeCommandOptions, signal: AbortSignal): 
   const stalledIntervalMs = int('--stalled-interval', opts.stalledInterval, 100);
   const holdOnJob = int('--test-hold-job', opts.testHoldJob, 1);
   const log = opts.quiet ? undefined : (line: string) => process.stdout.write(`rollcall serve: ${line}\n`);
-  const server = await serveShard({
+  const cluster = await loadCluster('serve');
+  const server = await cluster.serveShard({
     shard,
     index: opts.index,
-    redis: redisUrlOption(opts.redis, '--redis'),
+    redis: redisUrlOption(cluster, opts.redis, '--redis'),
     watch: opts.watch,
     verifyChecksum: opts.verifyChecksum,
     ...(concurrency !== undefined ? { concurrency } : {}),
