@@ -47,3 +47,31 @@ export function medianHz(bench: Bench, name: string, itemsPerIteration = 1): num
   if (p50 === undefined || p50 <= 0) return 0;
   return (itemsPerIteration * 1000) / p50;
 }
+
+/**
+ * Median seconds of each task over `rounds` rounds in which every task runs once, in turn (after
+ * `beforeEach`, e.g. a full collection). One warm-up round is not counted. On a shared machine the
+ * slow phases then hit every task alike, where tinybench would run each task's iterations in a
+ * row and hand a slow phase to whichever task ran at the time.
+ */
+export async function alternatingMedians(
+  tasks: Record<string, () => Promise<unknown> | unknown>,
+  rounds: number,
+  beforeEach?: () => void,
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(tasks).map((name) => [name, []]));
+  for (let round = -1; round < rounds; round++) {
+    for (const [name, task] of Object.entries(tasks)) {
+      beforeEach?.();
+      const started = performance.now();
+      await task();
+      if (round >= 0) times[name]!.push((performance.now() - started) / 1000);
+    }
+  }
+  const medians: Record<string, number> = {};
+  for (const [name, t] of Object.entries(times)) {
+    t.sort((a, b) => a - b);
+    medians[name] = t[t.length >> 1]!;
+  }
+  return medians;
+}

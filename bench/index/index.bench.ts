@@ -27,12 +27,20 @@ import { type IndexReader, openIndex, writeIndexFile } from '@rollcall/index';
 import { isValidE164, type PhoneKey, parseE164Strict } from '@rollcall/phone';
 import { parse } from 'fast-csv';
 import { Bench } from 'tinybench';
-import { type BenchResult, machineFacts, medianHz, type SuiteOptions } from '../result.js';
+import {
+  alternatingMedians,
+  type BenchResult,
+  machineFacts,
+  medianHz,
+  type SuiteOptions,
+} from '../result.js';
 
 const SUITE = 'index';
 const SEED = 0x5eed_1de5;
 /** Keys per `probeBatch` call, as the join's workers use. */
 const BATCH = 8192;
+/** A batch past `probeBatch`'s partition threshold (2^19 keys, reader.ts): one pool task of the hot join. */
+const LARGE_BATCH = 1 << 20;
 /** Share of probes that hit an entry. */
 const HIT_RATE = 0.5;
 /** The issue's targets (issue 6 item 4), on 2 cores. */
@@ -153,32 +161,6 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-/**
- * Median seconds of each task over `rounds` rounds in which every task runs once, in turn, each
- * after a full collection (as in a fresh process, the previous result's memory is returned first).
- * One warm-up round is not counted.
- */
-async function alternatingMedians(
-  tasks: Record<string, () => Promise<unknown> | unknown>,
-  rounds: number,
-): Promise<Record<string, number>> {
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(tasks).map((name) => [name, []]));
-  for (let round = -1; round < rounds; round++) {
-    for (const [name, task] of Object.entries(tasks)) {
-      collectGarbage();
-      const started = performance.now();
-      await task();
-      if (round >= 0) times[name]!.push((performance.now() - started) / 1000);
-    }
-  }
-  const medians: Record<string, number> = {};
-  for (const [name, t] of Object.entries(times)) {
-    t.sort((a, b) => a - b);
-    medians[name] = t[t.length >> 1]!;
-  }
-  return medians;
-}
-
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
@@ -261,7 +243,8 @@ export async function run(opts: IndexSuiteOptions): Promise<BenchResult[]> {
       'openIndex (no checksum)': () => openIndex(file, { verifyChecksum: false }),
       ...(baselines ? { 'readFileSync (bytes only)': () => readFileSync(file) } : {}),
     };
-    const loadSeconds = await alternatingMedians(loads, big ? 3 : opts.quick ? 10 : 9);
+    // Each after a full collection: as in a fresh process, the previous image is returned first.
+    const loadSeconds = await alternatingMedians(loads, big ? 3 : opts.quick ? 10 : 9, collectGarbage);
     const loadMbs = (name: string) => fileBytes / 1e6 / loadSeconds[name]!;
 
     // ---- The baseline build, after the loads (see above).
@@ -359,8 +342,9 @@ export async function run(opts: IndexSuiteOptions): Promise<BenchResult[]> {
     const reader: IndexReader = await openIndex(file);
     const { keys, hits } = probeKeys(probes, entries, SEED + 1);
     checkHits(reader, keys, hits);
-    const found = new Uint8Array(BATCH);
-    const userIds = new BigUint64Array(BATCH);
+    const found = new Uint8Array(LARGE_BATCH);
+    const userIds = new BigUint64Array(LARGE_BATCH);
+    const large = `probeBatch (${fmt(LARGE_BATCH)})`;
     let sink = 0;
     const probe = new Bench({ name: `${SUITE}/probe`, time: opts.quick ? 300 : 2000, warmupTime: 200 });
     probe.add('probe (single)', () => {
@@ -373,6 +357,13 @@ export async function run(opts: IndexSuiteOptions): Promise<BenchResult[]> {
         sink += found[0]!;
       }
     });
+    probe.add(large, () => {
+      for (let i = 0; i < keys.length; i += LARGE_BATCH) {
+        const n = Math.min(LARGE_BATCH, keys.length - i);
+        reader.probeBatch(keys.subarray(i, i + n), n, found, userIds);
+        sink += found[0]!;
+      }
+    });
     if (baselines) {
       probe.add('Map<number, bigint>.get', () => {
         for (let i = 0; i < keys.length; i++) if (map.get(keys[i]!) !== undefined) sink++;
@@ -380,7 +371,7 @@ export async function run(opts: IndexSuiteOptions): Promise<BenchResult[]> {
     }
     await probe.run();
     const mapHz = baselines ? medianHz(probe, 'Map<number, bigint>.get', probes) : 0;
-    for (const name of ['probe (single)', `probeBatch (${BATCH})`]) {
+    for (const name of ['probe (single)', `probeBatch (${BATCH})`, large]) {
       const hz = medianHz(probe, name, probes);
       results.push({
         suite: SUITE,
