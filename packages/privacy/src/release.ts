@@ -3,7 +3,7 @@
  * docs/privacy.md for the threat model and why each part is there. In short:
  *
  * 1. **Reuse.** If the set of matched keys is nearly the same as that of an earlier release to the
- *    same advertiser (estimated Jaccard similarity ≥ a threshold drawn, per upload, between
+ *    same advertiser (estimated Jaccard similarity ≥ a threshold drawn, per matched set, between
  *    `reuseFrom` and `reuseTo`), that earlier release is given again, unchanged. Adding or
  *    removing one number, padding with strangers, or repeating with junk then tells nothing.
  * 2. **Noise.** Otherwise each count gets two-sided geometric noise (ε = `epsilon` per count) drawn
@@ -17,7 +17,7 @@
  *    answered). Refusal depends only on what the advertiser sent, never on the platform's data.
  */
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
-import { keyedDiscreteLaplace, keyedId, keyedUniform } from './keyed.js';
+import { keyedDiscreteLaplace, keyedId, keyedUniform, setFingerprint } from './keyed.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import { decodeSketch, encodeSketch, similarity, sketchOf, sketchSeeds } from './sketch.js';
 
@@ -172,6 +172,7 @@ export async function protect(
   type Outcome = { released: Released; decision: ReleaseDecision } | PrivacyBudgetError;
   const outcome = await input.ledger.transact<Outcome>(adv, since, ({ secret, entries }) => {
     const q = input.uploadFingerprint;
+    const platform = setFingerprint(input.matchedKeys);
     // The question's id in the ledger: keyed, so the ledger alone does not confirm a guessed list.
     const qid = keyedId(secret, 'question', adv, q);
     const answered = entries.filter((e) => e.kind !== 'refused' && e.t > now - DAY_MS);
@@ -179,8 +180,13 @@ export async function protect(
     const askedBefore = entries.find(
       (e) => e.kind !== 'refused' && e.q === qid && e.floor === input.minAudience,
     );
+    // The reuse threshold is drawn from the platform-side set, not from the upload: padding an
+    // upload with strangers (numbers not on the platform) leaves that set, and so the threshold,
+    // unchanged. Drawn from the upload, each padding re-rolled it, and the attack that compares
+    // "L without x" with "L without x, plus a stranger" got a fresh answer on some rolls exactly
+    // when x was on the platform (bench/privacy: step attack 0.695 with many accounts).
     const threshold =
-      policy.reuseFrom + (policy.reuseTo - policy.reuseFrom) * keyedUniform(secret, 'reuse', adv, q);
+      policy.reuseFrom + (policy.reuseTo - policy.reuseFrom) * keyedUniform(secret, 'reuse', adv, platform);
     const floor = Math.max(
       1,
       input.minAudience +
