@@ -10,12 +10,13 @@
  *
  * Run directly: `node --conditions=source --import tsx bench/join/join.bench.ts [--quick]`.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type IndexReader, openIndex, writeIndexFile } from '@rollcall/index';
 import { createMatcher, JoinPool, writeAudienceFile } from '@rollcall/join';
+import { openUpload } from '@rollcall/upload';
 import { readIndexPhones, writeIndexCsv, writeUploadCsv } from '../../fixtures/generate.js';
 import { alternatingMedians, type BenchResult, type SuiteOptions } from '../result.js';
 import { startPlainPipeline } from './plain-pipeline.js';
@@ -51,6 +52,22 @@ async function prepare(quick: boolean): Promise<Data> {
   if (!existsSync(indexFile)) await writeIndexFile(indexCsv, indexFile);
   if (!existsSync(uploadCsv)) await writeUploadCsv(uploadCsv, rows, indexCsv, 'GB', 2, 0.5);
   return { indexCsv, indexFile, uploadCsv, entries, rows };
+}
+
+/**
+ * The same phone cells as `uploadCsv`, three to a row (`Phone,Mobile,Work Phone`): a CRM export
+ * holding the same numbers in a third of the rows, for the cost per number of several columns.
+ */
+async function writeMultiColumnCsv(uploadCsv: string, path: string): Promise<void> {
+  const upload = await openUpload(uploadCsv);
+  const cells: string[] = [];
+  for await (const batch of upload.batches()) cells.push(...batch.cells);
+  const quote = (c: string): string => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
+  const lines = ['Phone,Mobile,Work Phone'];
+  for (let i = 0; i < cells.length; i += 3) {
+    lines.push([cells[i], cells[i + 1] ?? '', cells[i + 2] ?? ''].map((c) => quote(c ?? '')).join(','));
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
 /** The Map of the hot join's baseline: key → user id and opted-out, from the index phones. */
@@ -269,8 +286,22 @@ export async function run(opts: SuiteOptions): Promise<BenchResult[]> {
       },
       opts.quick ? 2 : 3,
     );
+    // Several phone columns: the same numbers, three to a row, against the one-column upload.
+    const multiCsv = join(out, 'multi-column.csv');
+    await writeMultiColumnCsv(data.uploadCsv, multiCsv);
+    const columns = await alternatingMedians(
+      {
+        'one phone column': () =>
+          matcher.match({ upload: data.uploadCsv, defaultCountry: 'GB', minAudience: 1 }).then(() => {}),
+        'three phone columns': () =>
+          matcher.match({ upload: multiCsv, defaultCountry: 'GB', minAudience: 1 }).then(() => {}),
+      },
+      opts.quick ? 2 : 3,
+    );
     await matcher.close();
     plain.close();
+    const oneColumnHz = data.rows / columns['one phone column']!;
+    const multiColumnHz = data.rows / columns['three phone columns']!;
     const plainHz = data.rows / e2e['plain pipeline, 1 thread']!;
     const oursHz = data.rows / e2e['rollcall match, 2 threads']!;
     const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -291,6 +322,23 @@ export async function run(opts: SuiteOptions): Promise<BenchResult[]> {
       baseline: 'plain pipeline',
       ratio: oursHz / plainHz,
       target: 4,
+    });
+    results.push({
+      suite: SUITE,
+      name: 'one phone column, 2 threads (baseline)',
+      hz: oneColumnHz,
+      unit: 'numbers/s',
+      notes: `the end-to-end upload again, in the same alternation as the three-column run`,
+    });
+    results.push({
+      suite: SUITE,
+      name: 'three phone columns, 2 threads',
+      hz: multiColumnHz,
+      unit: 'numbers/s',
+      baseline: 'one phone column',
+      ratio: multiColumnHz / oneColumnHz,
+      target: 1,
+      notes: `the same ${fmt(data.rows)} phone cells, three to a row (${fmt(Math.ceil(data.rows / 3))} rows): the cost per number of several columns`,
     });
     return results;
   } finally {
