@@ -18,7 +18,13 @@ import {
   protect,
   setFingerprint,
 } from '@rollcall/privacy';
-import { openUpload, type UploadBatch, type UploadReader, uploadFromCells } from '@rollcall/upload';
+import {
+  checkUploadOptions,
+  openUpload,
+  type UploadBatch,
+  type UploadReader,
+  uploadFromCells,
+} from '@rollcall/upload';
 import {
   type AuditReport,
   buildAudit,
@@ -172,7 +178,12 @@ export function matchSettings(options: MatchOptions): MatchSettings {
     throw new InvalidArgumentError('strict', `must be true or false, got ${String(options.strict)}`);
   }
   const strict = options.strict ?? false;
-  // `phoneColumn`, `countryColumn` and `delimiter` are the upload reader's options: it checks them.
+  // The upload reader's own options, checked by its own rule now, before any index or cluster work.
+  checkUploadOptions({
+    ...(options.phoneColumn !== undefined ? { phoneColumn: options.phoneColumn } : {}),
+    ...(options.countryColumn !== undefined ? { countryColumn: options.countryColumn } : {}),
+    ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
+  });
   const minAudience = options.minAudience ?? DEFAULT_MIN_AUDIENCE;
   if (!Number.isInteger(minAudience) || minAudience < 1) {
     throw new InvalidArgumentError('minAudience', `must be an integer ≥ 1, got ${minAudience}`);

@@ -8,7 +8,13 @@ export { detectCountryColumn, isCountryHeader } from './country-column.js';
 export { DELIMITER_CANDIDATES, detectDelimiter } from './delimiter.js';
 export type { EncodingGuess } from './encoding.js';
 export { sniffEncoding } from './encoding.js';
-export { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, MAX_CELL_CHARS, MAX_HEADER_CHARS } from './options.js';
+export {
+  DEFAULT_BATCH_SIZE,
+  MAX_BATCH_SIZE,
+  MAX_CELL_CHARS,
+  MAX_HEADER_CHARS,
+  validateOptions as checkUploadOptions,
+} from './options.js';
 export { MAX_PAYLOAD_BYTES } from './payload.js';
 export { openUpload } from './reader.js';
 export type {
