@@ -119,7 +119,6 @@ describe('every key normalizePhone returns is exact', () => {
       fc.stringMatching(/^\+?[1-9][0-9]{9,18}$/),
     );
     const country = fc.constantFrom<CountryCode>('DE', 'ID', 'JP', 'KR', 'NG', 'UY', 'KE', 'GB', 'US');
-    let long = 0;
     fc.assert(
       fc.property(cell, country, fc.boolean(), (text, defaultCountry, strict) => {
         const result = normalizePhone(text, { defaultCountry, strict });
@@ -128,14 +127,21 @@ describe('every key normalizePhone returns is exact', () => {
           expect(keyToE164(result.key)).toBe(result.e164);
           expect(e164ToKey(result.e164)).toBe(result.key);
           expect(result.e164.length).toBeLessThanOrEqual(16);
-        } else if (result.reason === 'OVER_15_DIGITS') {
-          long++;
         }
         expect(normalizePhoneReference(text, { defaultCountry, strict })).toEqual(result);
       }),
       { numRuns: 1000 },
     );
-    // The generator does reach the long ranges.
-    expect(long).toBeGreaterThan(20);
+  });
+
+  it('the generator above does reach the long ranges', () => {
+    // A fixed seed: this is a fact about the generator, and on a random seed a count near the
+    // bound could fall under it by chance (19 of 1,000 in one CI run).
+    const sample = fc.sample(longCandidates, { numRuns: 1000, seed: 20261129 });
+    const long = sample.filter((text) => {
+      const result = normalizePhone(text, { defaultCountry: 'DE' });
+      return !result.ok && result.reason === 'OVER_15_DIGITS';
+    }).length;
+    expect(long, `${long} of 1,000`).toBeGreaterThan(20);
   });
 });
