@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizePhoneReference } from '@rollcall/phone';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   type CliRun,
   makePlatform,
@@ -23,6 +23,12 @@ import {
   scratchDir,
   writeUpload,
 } from './helpers.js';
+
+// 'a worker that fails for good' below: the join pool's threads run the faulty fixture, which
+// injects what ROLLCALL_TEST_FAULTS asks for and otherwise passes every task through.
+vi.mock('../../threads/src/index.ts', async (original) =>
+  (await import('../../join/test/fixtures/faults.js')).withFaultyJoinWorker(original),
+);
 
 afterAll(removeScratchDirs);
 

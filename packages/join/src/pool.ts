@@ -17,8 +17,6 @@ export interface JoinPoolOptions {
   threads?: number;
   /** Times a batch is retried after its worker failed (threw or died); default 2. */
   retries?: number;
-  /** Test-only fault injection, passed to the workers. */
-  faults?: Pick<JoinWorkerData, 'crashOnSeq' | 'failOnSeq'>;
 }
 
 /** Checks and returns a thread count (1 … 256). */
@@ -45,7 +43,7 @@ export class JoinPool {
     const retries = options.retries ?? 2;
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('retries', 'must be ≥ 0');
     this.#retries = retries;
-    const workerData: JoinWorkerData = { index, ...options.faults };
+    const workerData: JoinWorkerData = { index };
     // The entry is `./worker.ts` from source, `./worker.js` from dist.
     this.#pool = new ThreadPool(threadEntry(import.meta.url, './worker'), {
       threads: this.threads,

@@ -11,10 +11,6 @@ import type { HashConvention } from '@rollcall/index';
 export interface JoinWorkerData {
   /** The index image, shared (never copied) by every worker. */
   index: SharedArrayBuffer;
-  /** Test-only fault injection: the worker with a task of this `seq` (first attempt) dies. */
-  crashOnSeq?: number;
-  /** Test-only fault injection: tasks of this `seq` throw on every attempt. */
-  failOnSeq?: number;
 }
 
 /** One batch of upload rows for a worker. */

@@ -27,8 +27,6 @@ const EMPTY = reasonCode('EMPTY');
 export default async function joinBatch(
   task: JoinTask | ProbeTask | SharedProbeTask,
 ): Promise<JoinTaskResult> {
-  if (task.seq === data.crashOnSeq && task.attempt === 0) process.exit(70); // test-only fault
-  if (task.seq === data.failOnSeq) throw new Error('injected failure');
   try {
     const reader = await readerPromise;
     if (task.kind === 'probe-shared') {

@@ -1,8 +1,13 @@
 import { ErrorCodes } from '@rollcall/errors';
 import { buildIndexFromRows } from '@rollcall/index';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { createMatcher, matchUpload } from '../src/index.js';
 import { fixedCase } from './arbitraries.js';
+import { withFaults } from './fixtures/faults.js';
+
+vi.mock('../../threads/src/index.ts', async (original) =>
+  (await import('./fixtures/faults.js')).withFaultyJoinWorker(original),
+);
 
 const sample = fixedCase(42, 600);
 
@@ -18,15 +23,16 @@ describe('worker faults', () => {
       batchSize: 16,
       threads: 2,
     });
-    const faulty = await matchUpload({
-      index: reader,
-      upload: c.cells,
-      defaultCountry: c.country,
-      minAudience: 1,
-      batchSize: 16,
-      threads: 2,
-      faults: { crashOnSeq: 2 },
-    });
+    const faulty = await withFaults({ crashOnSeq: 2 }, () =>
+      matchUpload({
+        index: reader,
+        upload: c.cells,
+        defaultCountry: c.country,
+        minAudience: 1,
+        batchSize: 16,
+        threads: 2,
+      }),
+    );
     expect(faulty.report.rows).toBe(c.cells.length);
     expect({ ...faulty.report, timings_ms: null, rows_per_second: null }).toEqual({
       ...clean.report,
@@ -40,14 +46,15 @@ describe('worker faults', () => {
     const c = sample!;
     const { reader } = await buildIndexFromRows(c.index);
     await expect(
-      matchUpload({
-        index: reader,
-        upload: c.cells,
-        defaultCountry: c.country,
-        minAudience: 1,
-        batchSize: 16,
-        faults: { failOnSeq: 1 },
-      }),
+      withFaults({ failOnSeq: 1 }, () =>
+        matchUpload({
+          index: reader,
+          upload: c.cells,
+          defaultCountry: c.country,
+          minAudience: 1,
+          batchSize: 16,
+        }),
+      ),
     ).rejects.toMatchObject({ code: ErrorCodes.WORKER_FAILED });
   });
 

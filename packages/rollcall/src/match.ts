@@ -28,7 +28,7 @@ type WithCountryCode<T> = { [K in keyof T]: K extends 'defaultCountry' ? Country
 export type MatchOptions = WithCountryCode<StageMatchOptions>;
 
 /** Options of {@link createMatcher}: the index, and the worker threads that match against it. */
-export type MatcherOptions = Omit<StageMatcherOptions, 'faults'>;
+export type MatcherOptions = StageMatcherOptions;
 
 /** Options of {@link matchUpload}: those of {@link createMatcher} and of one match. */
 export type MatchUploadOptions = MatcherOptions & MatchOptions;

@@ -4,7 +4,6 @@ import { AtomicFile, checkDistinctPaths, checkRegularInput, commitAll } from '@r
 import type { HashConvention } from '@rollcall/index';
 import {
   createMatcher,
-  type JoinPoolOptions,
   type Matcher,
   type MatchReport,
   writeAudience,
@@ -75,7 +74,6 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
   }
   checkIndexOrCluster(opts);
   checkPaths(opts);
-  const faults = testFaults();
   const progress = new ProgressLine(!opts.quiet);
   // Every output is opened before any work, so that an unwritable path (a directory, a device, a
   // read-only or missing directory) fails at once rather than after the whole upload, and they are
@@ -102,7 +100,6 @@ export async function runMatch(opts: MatchCommandOptions, signal: AbortSignal): 
             index: opts.index as string,
             verifyChecksum: opts.verifyChecksum,
             ...(threads !== undefined ? { threads } : {}),
-            ...(faults !== undefined ? { faults } : {}),
           });
     const upload =
       uploads.length === 1 && !isDirectory(uploads[0]!)
@@ -201,41 +198,6 @@ function checkPaths(opts: MatchCommandOptions): void {
       ['--ledger', opts.ledger],
     ],
   );
-}
-
-/**
- * TEST ONLY: worker fault injection from the `ROLLCALL_TEST_FAULTS` environment variable, JSON such
- * as `{"failOnSeq":0}` (that batch fails on every attempt) or `{"crashOnSeq":1}` (the worker running
- * that batch dies once). It lets the CLI's tests prove that a crash still gives the exact audience and
- * a permanent failure gives exit 1 and no audience. Never set it outside tests.
- */
-function testFaults(): JoinPoolOptions['faults'] | undefined {
-  const text = process.env.ROLLCALL_TEST_FAULTS;
-  if (text === undefined || text === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const faults: NonNullable<JoinPoolOptions['faults']> = {};
-  const valid =
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    Object.entries(parsed).every(([key, value]) => {
-      if ((key !== 'crashOnSeq' && key !== 'failOnSeq') || !Number.isSafeInteger(value) || value < 0) {
-        return false;
-      }
-      faults[key] = value as number;
-      return true;
-    });
-  if (!valid) {
-    throw new InvalidArgumentError(
-      'ROLLCALL_TEST_FAULTS',
-      'must be JSON like {"failOnSeq":0} or {"crashOnSeq":1} (test-only)',
-    );
-  }
-  return faults;
 }
 
 /** A short human summary of a report, for the terminal (the advertiser's view: estimates with bounds). */
