@@ -2,12 +2,7 @@ import { statSync } from 'node:fs';
 import { ErrorCodes, InvalidArgumentError, RollcallError } from '@rollcall/errors';
 import { AtomicFile, checkDistinctPaths, checkRegularInput, commitAll } from '@rollcall/files';
 import type { HashConvention } from '@rollcall/index';
-import {
-  createMatcher,
-  type Matcher,
-  type MatchReport,
-  writeAudience,
-} from '@rollcall/join';
+import { createMatcher, type Matcher, type MatchReport, writeAudience } from '@rollcall/join';
 import { assertCountry } from '@rollcall/phone';
 import { renderReportHtml } from '@rollcall/report';
 import { openUploads } from '@rollcall/upload';
