@@ -15,24 +15,16 @@ describe('worker faults', () => {
   test('a worker that dies mid-job: the batch is retried and the audience is exact', async () => {
     const c = sample!;
     const { reader } = await buildIndexFromRows(c.index);
-    const clean = await matchUpload({
+    const options = {
       index: reader,
       upload: c.cells,
       defaultCountry: c.country,
       minAudience: 1,
       batchSize: 16,
       threads: 2,
-    });
-    const faulty = await withFaults({ crashOnSeq: 2 }, () =>
-      matchUpload({
-        index: reader,
-        upload: c.cells,
-        defaultCountry: c.country,
-        minAudience: 1,
-        batchSize: 16,
-        threads: 2,
-      }),
-    );
+    };
+    const clean = await matchUpload(options);
+    const faulty = await withFaults({ crashOnSeq: 2 }, () => matchUpload(options));
     expect(faulty.report.rows).toBe(c.cells.length);
     expect({ ...faulty.report, timings_ms: null, rows_per_second: null }).toEqual({
       ...clean.report,
