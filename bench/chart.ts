@@ -134,3 +134,132 @@ ${parts.join('\n')}
 </svg>
 `;
 }
+
+/** One size series of the scaling bench: a point a size, each with its rates and peak RSS. */
+export interface ScalingSeries {
+  /** What the size counts, e.g. `upload rows (2M-entry index)`. */
+  title: string;
+  points: ReadonlyArray<{ size: number; wholeHz: number; matchHz: number; rssMiB: number }>;
+}
+
+/** What {@link scalingChartSvg} draws. */
+export interface ScalingRun {
+  machine: BenchRun['machine'];
+  date: string;
+  /** The point every ratio is against, named. */
+  baseline: string;
+  series: readonly ScalingSeries[];
+}
+
+const PANEL_W = 410;
+const PANEL_H = 250;
+
+function shortSize(n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n);
+}
+
+/** A round axis maximum at or above `v`: 1, 2 or 5 times a power of ten. */
+function niceMax(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(Math.max(v, 1e-9)));
+  return [1, 2, 5, 10].map((k) => k * p).find((m) => m >= v) ?? 10 * p;
+}
+
+/**
+ * The scaling chart: a panel a series, size on a log axis; rows/s of the whole process (blue) and
+ * of the match alone (green) on the left axis, peak RSS (grey, dashed) on the right. The band is
+ * within 20% of the whole-process rate at the series' middle size, where the issue wants it.
+ * Self-contained SVG, as {@link benchChartSvg}.
+ */
+export function scalingChartSvg(run: ScalingRun): string {
+  const width = PAD * 2 + run.series.length * (PANEL_W + PAD);
+  const height = HEADER + PANEL_H + 70;
+  const parts: string[] = [];
+  run.series.forEach((s, k) => {
+    const left = PAD + 50 + k * (PANEL_W + PAD);
+    const right = left + PANEL_W - 100;
+    const top = HEADER + 20;
+    const bottom = top + PANEL_H - 40;
+    const sizes = s.points.map((p) => p.size);
+    const lo = Math.log10(Math.min(...sizes));
+    const hi = Math.max(lo + 1, Math.log10(Math.max(...sizes)));
+    const x = (size: number) => left + ((Math.log10(size) - lo) / (hi - lo)) * (right - left);
+    const hzMax = niceMax(Math.max(...s.points.flatMap((p) => [p.wholeHz, p.matchHz])));
+    const rssMax = niceMax(Math.max(...s.points.map((p) => p.rssMiB)));
+    const yHz = (hz: number) => bottom - (hz / hzMax) * (bottom - top);
+    const yRss = (mib: number) => bottom - (mib / rssMax) * (bottom - top);
+    const line = (ys: number[], color: string, dash = '') =>
+      `<polyline fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${s.points.map((p, i) => `${x(p.size).toFixed(1)},${ys[i]!.toFixed(1)}`).join(' ')}"/>` +
+      s.points
+        .map(
+          (p, i) =>
+            `<circle cx="${x(p.size).toFixed(1)}" cy="${ys[i]!.toFixed(1)}" r="3.5" fill="${color}"/>`,
+        )
+        .join('');
+    parts.push(`<g class="series" data-title="${escapeXml(s.title)}">`);
+    parts.push(
+      `<text x="${left}" y="${top - 10}" font-size="13" font-weight="700" fill="${COLORS.ink}">${escapeXml(s.title)}</text>`,
+    );
+    const mid = s.points[Math.floor((s.points.length - 1) / 2)];
+    if (mid !== undefined) {
+      const y1 = yHz(Math.min(hzMax, mid.wholeHz * 1.2));
+      const y2 = yHz(mid.wholeHz * 0.8);
+      parts.push(
+        `<rect x="${left}" y="${y1.toFixed(1)}" width="${right - left}" height="${(y2 - y1).toFixed(1)}" fill="${COLORS.faster}" opacity="0.08"/>`,
+      );
+    }
+    for (let i = 0; i <= 4; i++) {
+      const gy = bottom - (i / 4) * (bottom - top);
+      parts.push(
+        `<line x1="${left}" x2="${right}" y1="${gy.toFixed(1)}" y2="${gy.toFixed(1)}" stroke="${COLORS.grid}"/>`,
+        `<text x="${left - 6}" y="${(gy + 4).toFixed(1)}" font-size="10.5" text-anchor="end" fill="${COLORS.muted}">${escapeXml(shortSize((hzMax * i) / 4))}</text>`,
+        `<text x="${right + 6}" y="${(gy + 4).toFixed(1)}" font-size="10.5" fill="${COLORS.muted}">${Math.round((rssMax * i) / 4)}</text>`,
+      );
+    }
+    for (const p of s.points) {
+      parts.push(
+        `<text x="${x(p.size).toFixed(1)}" y="${bottom + 16}" font-size="10.5" text-anchor="middle" fill="${COLORS.muted}">${shortSize(p.size)}</text>`,
+      );
+    }
+    parts.push(
+      `<text x="${left - 6}" y="${top - 26}" font-size="10.5" text-anchor="end" fill="${COLORS.muted}">rows/s</text>`,
+      `<text x="${right + 6}" y="${top - 26}" font-size="10.5" fill="${COLORS.muted}">peak RSS, MiB</text>`,
+      line(
+        s.points.map((p) => yRss(p.rssMiB)),
+        COLORS.muted,
+        '5 4',
+      ),
+      line(
+        s.points.map((p) => yHz(p.matchHz)),
+        COLORS.met,
+      ),
+      line(
+        s.points.map((p) => yHz(p.wholeHz)),
+        COLORS.faster,
+      ),
+      '</g>',
+    );
+  });
+  const legendY = HEADER + PANEL_H + 40;
+  const legend = [
+    [COLORS.faster, 'whole process (start-up, index load, read, match, write)'],
+    [COLORS.met, 'the match alone (join + finalize)'],
+    [COLORS.muted, 'peak RSS of the process'],
+  ]
+    .map(
+      ([color, label], i) =>
+        `<rect x="${PAD + i * 290}" y="${legendY - 9}" width="14" height="4" fill="${color}"/><text x="${PAD + i * 290 + 20}" y="${legendY - 3}" font-size="11" fill="${COLORS.ink}">${escapeXml(label!)}</text>`,
+    )
+    .join('\n');
+  const m = run.machine;
+  const title = 'rollcall match: rows/s and peak RSS against size';
+  const subtitle = `${run.date.slice(0, 10)} · ${m.cores} cores, ${m.cpu}, Node ${m.node} · built CLI, 2 threads, medians · band: within 20% of the middle size · ratios in the README are against ${run.baseline}`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}" role="img" aria-label="${escapeXml(title)}">
+<title>${escapeXml(title)}</title>
+<rect width="${width}" height="${height}" fill="#ffffff"/>
+<text x="${PAD}" y="30" font-size="17" font-weight="700" fill="${COLORS.ink}">${escapeXml(title)}</text>
+<text x="${PAD}" y="50" font-size="11" fill="${COLORS.muted}">${escapeXml(shorten(subtitle, 150))}</text>
+${parts.join('\n')}
+${legend}
+</svg>
+`;
+}

@@ -3,7 +3,7 @@
  * `bench/results/<date>.json`, `.md` and `.svg` (a chart; also `latest.svg`, which the README
  * shows, from a full run of every suite). `--quick` runs small versions (a CI smoke test).
  *
- *   pnpm bench [--quick] [--only phone,index,index-update,join,cluster]
+ *   pnpm bench [--quick] [--only phone,index,index-update,join,cluster,scaling]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   'index-update': async () => (await import('./index/update.bench.js')).run,
   join: async () => (await import('./join/join.bench.js')).run,
   cluster: async () => (await import('./cluster/cluster.bench.js')).run,
+  scaling: async () => (await import('./join/scaling.bench.js')).run,
 };
 
 function table(results: readonly BenchResult[]): string {

@@ -1,6 +1,6 @@
 /** The bench chart: one bar a figure, as a multiple of its baseline, 1× marked; self-contained SVG. */
 import { describe, expect, test } from 'vitest';
-import { type BenchRun, benchChartSvg } from '../chart.js';
+import { type BenchRun, benchChartSvg, type ScalingRun, scalingChartSvg } from '../chart.js';
 
 const machine = { cores: 2, cpu: 'Test CPU', node: 'v20.20.2', platform: 'linux-x64' };
 
@@ -79,5 +79,56 @@ describe('benchChartSvg', () => {
     const svg = benchChartSvg(run([RESULTS[0]!], true));
     expect(svg).toContain('No figure with a baseline in this run.');
     expect(svg).toContain('(quick run)');
+  });
+});
+
+describe('scalingChartSvg', () => {
+  const scaling: ScalingRun = {
+    machine,
+    date: '2026-11-29T12:00:00.000Z',
+    baseline: '1M-row upload, 2M-entry index',
+    series: [
+      {
+        title: 'upload rows <2M index>',
+        points: [
+          { size: 100_000, wholeHz: 150_000, matchHz: 400_000, rssMiB: 300 },
+          { size: 1_000_000, wholeHz: 350_000, matchHz: 420_000, rssMiB: 420 },
+          { size: 20_000_000, wholeHz: 390_000, matchHz: 410_000, rssMiB: 480 },
+        ],
+      },
+      {
+        title: 'index entries',
+        points: [
+          { size: 1_000_000, wholeHz: 360_000, matchHz: 430_000, rssMiB: 400 },
+          { size: 50_000_000, wholeHz: 200_000, matchHz: 300_000, rssMiB: 1_600 },
+        ],
+      },
+    ],
+  };
+
+  test('a panel a series; three lines a panel, a point for each size; sizes labelled', () => {
+    const svg = scalingChartSvg(scaling);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.match(/<g class="series"/g)?.length).toBe(2);
+    expect(svg.match(/<polyline /g)?.length).toBe(6);
+    expect(svg.match(/<circle /g)?.length).toBe(3 * (3 + 2));
+    for (const label of ['>100k<', '>1M<', '>20M<', '>50M<']) expect(svg).toContain(label);
+    expect(svg).toContain('upload rows &#60;2M index&#62;');
+    expect(svg).not.toMatch(/<script|href=|src=|url\(|@import|<image/i);
+  });
+
+  test('a faster size sits higher; sizes go left to right on a log axis', () => {
+    const svg = scalingChartSvg(scaling);
+    // The first series' whole-process line is the third polyline (RSS, match, whole).
+    const points = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)][2]![1]!
+      .split(' ')
+      .map((p) => p.split(',').map(Number) as [number, number]);
+    expect(points.length).toBe(3);
+    expect(points[0]![0]).toBeLessThan(points[1]![0]);
+    expect(points[1]![0]).toBeLessThan(points[2]![0]);
+    // 100k → 1M is one decade, 1M → 20M is 1.3 decades.
+    expect((points[2]![0] - points[1]![0]) / (points[1]![0] - points[0]![0])).toBeCloseTo(Math.log10(20), 1);
+    // SVG y grows downward: 390k rows/s is drawn above 150k.
+    expect(points[2]![1]).toBeLessThan(points[0]![1]);
   });
 });
