@@ -8,6 +8,11 @@
  * 2M-entry index, run in the same rounds (every round runs every size once, in turn). The chart is
  * bench/results/scaling.svg (a full run only).
  *
+ * The same rounds also run the plain pipeline (plain-pipeline.ts: fast-csv → libphonenumber-js →
+ * Map, one thread, in its own process) on the base upload, for issue 17's goal 1: rollcall's whole
+ * process against the plain pipeline's pass alone (its Map is built before, untimed), so the ratio
+ * counts start-up, module loading and the index load against rollcall only.
+ *
  * Data (generated once, cached in fixtures/large/): dense UK-mobile indexes (`denseIndexRows`,
  * prefix-stable, so a smaller index is the start of a larger one) and messy uploads whose matches
  * come from the first 1M entries, so every index holds the same matches.
@@ -22,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { denseIndexRows, uploadRows, writeDenseIndexCsv, writeLines } from '../../fixtures/generate.js';
 import { type ScalingSeries, scalingChartSvg } from '../chart.js';
 import { type BenchResult, machineFacts, type SuiteOptions } from '../result.js';
+import { startPlainPipeline } from './plain-pipeline.js';
 
 const SUITE = 'scaling';
 const ROOT = join(import.meta.dirname, '../..');
@@ -90,9 +96,11 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<void>
   });
 }
 
+const indexCsvOf = (entries: number): string => join(LARGE, `dense-index-${entries}.csv`);
+
 /** The index of `entries` entries, built (once) by the CLI from its generated CSV. */
 async function indexFile(entries: number): Promise<string> {
-  const csv = join(LARGE, `dense-index-${entries}.csv`);
+  const csv = indexCsvOf(entries);
   const idx = join(LARGE, `dense-index-${entries}.idx`);
   if (!existsSync(idx)) {
     if (!existsSync(csv)) await writeDenseIndexCsv(csv, entries);
@@ -205,11 +213,18 @@ export async function run(opts: SuiteOptions & { maxIndex?: number }): Promise<B
     // Warm the page cache and the CLI's own start once, untimed.
     const [baseIdx, baseUp] = files.get(`${p.baseUpload}/${p.baseIndex}`)!;
     await measureOnce(baseIdx, baseUp, scratch);
-    for (let round = 0; round < p.rounds; round++) {
-      for (const point of points) {
-        const [idx, up] = files.get(`${point.upload}/${point.index}`)!;
-        point.runs.push(await measureOnce(idx, up, scratch));
+    const plain = await startPlainPipeline(indexCsvOf(p.baseIndex));
+    const plainSeconds: number[] = [];
+    try {
+      for (let round = 0; round < p.rounds; round++) {
+        plainSeconds.push((await plain.run(baseUp, join(scratch, 'plain.txt'))).ms / 1000);
+        for (const point of points) {
+          const [idx, up] = files.get(`${point.upload}/${point.index}`)!;
+          point.runs.push(await measureOnce(idx, up, scratch));
+        }
       }
+    } finally {
+      plain.close();
     }
     const summary = points.map((point) => ({
       ...point,
@@ -222,7 +237,27 @@ export async function run(opts: SuiteOptions & { maxIndex?: number }): Promise<B
     const baseHz = base.upload / base.wall;
     const baseMatchHz = base.upload / base.match;
     const baseName = `${short(p.baseUpload)}-row upload, ${short(p.baseIndex)}-entry index`;
-    const results: BenchResult[] = summary.map((s, k) => {
+    const plainHz = p.baseUpload / median(plainSeconds);
+    const results: BenchResult[] = [
+      {
+        suite: SUITE,
+        name: `plain pipeline, 1 thread: ${baseName}`,
+        hz: plainHz,
+        unit: 'rows/s',
+        notes: `fast-csv → libphonenumber-js/max → Map, its own process; the pass alone (Map built before, untimed); median of ${plainSeconds.length}`,
+      },
+      {
+        suite: SUITE,
+        name: `whole process vs plain pipeline: ${baseName}`,
+        hz: baseHz,
+        unit: 'rows/s',
+        baseline: 'plain pipeline',
+        ratio: baseHz / plainHz,
+        target: 15,
+        notes: 'rollcall counted whole (start-up, index load, read, match, write), 2 threads',
+      },
+    ];
+    const sizes = summary.map((s, k): BenchResult => {
       const hz = s.upload / s.wall;
       const matchHz = s.upload / s.match;
       return {
@@ -237,6 +272,7 @@ export async function run(opts: SuiteOptions & { maxIndex?: number }): Promise<B
         notes: `${(s.wall).toFixed(2)} s; the match alone ${fmt(Math.round(matchHz))} rows/s (${(matchHz / baseMatchHz).toFixed(2)}× the baseline's); index load ${s.indexLoad.toFixed(2)} s; peak RSS ${fmt(Math.round(s.rssMiB))} MiB; median of ${s.runs.length}`,
       };
     });
+    results.push(...sizes);
     const series = (
       title: string,
       pick: (s: (typeof summary)[number]) => boolean,
