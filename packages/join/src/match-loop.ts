@@ -81,7 +81,10 @@ export interface MatchOptions {
    * commit several outputs together, after all of them are written).
    */
   rejects?: string | AtomicFile;
-  /** Rows per batch sent to a worker (default 8192). */
+  /**
+   * Rows per batch sent to a worker (default 8192). Several phone columns give fewer rows a batch:
+   * at most max(batchSize, 8192) phone cells (upload's `batchRows`).
+   */
   batchSize?: number;
   /** Who asks: the advertiser whose releases the privacy ledger keeps together (default `default`). */
   advertiser?: string;

@@ -1,3 +1,4 @@
+import { batchRows } from './options.js';
 import type { UploadBatch } from './types.js';
 
 /**
@@ -16,8 +17,9 @@ export const MAX_COUNTRY_CHARS = 64;
 const PREALLOCATED_ROWS = 1 << 16;
 
 /**
- * Collects rows into batches of a fixed size: `width` phone cells a row (row-major) and, with a
- * country column, one country cell a row.
+ * Collects rows into batches of a fixed size (`batchSize` rows, fewer for several phone columns:
+ * see {@link batchRows}): `width` phone cells a row (row-major) and, with a country column, one
+ * country cell a row.
  */
 export class BatchBuilder {
   readonly #size: number;
@@ -32,7 +34,8 @@ export class BatchBuilder {
   #malformed: Uint8Array;
   #n = 0;
 
-  constructor(size: number, width: number, withCountry: boolean) {
+  constructor(batchSize: number, width: number, withCountry: boolean) {
+    const size = batchRows(batchSize, width);
     this.#size = size;
     this.#width = width;
     this.#withCountry = withCountry;

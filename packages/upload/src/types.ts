@@ -17,7 +17,7 @@ export interface UploadOptions {
   delimiter?: string;
   /** Forces the text encoding instead of detecting it; a matching byte-order mark is still skipped. */
   encoding?: UploadEncoding;
-  /** Rows per batch; default 8192. */
+  /** Rows per batch; default 8192. Several phone columns make fewer rows a batch (see `batchRows`). */
   batchSize?: number;
   /** Stops reading (and closes the file) when aborted; the read then fails with `ERR_ABORTED`. */
   signal?: AbortSignal;
