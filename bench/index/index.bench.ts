@@ -4,7 +4,9 @@
  * 500k rows/s, load ≥ 1 GB/s, ≤ 24 bytes per entry; build and load are reported as ratios to
  * their target, and beside them the baselines measured in the same run: a plain
  * `Map<number, bigint>` built (fast-csv) and probed from the same data, the build with validity
- * judged on the calling thread (`threads: 0`), and `readFileSync` of the same file.
+ * judged on the calling thread (`threads: 0`), and `readFileSync` of the same file. The sharded
+ * build (`--shards 2`) is reported as a ratio to the plain build of the same CSV in the same run
+ * (issue 17 goal 6: the same CSV at the plain build's speed).
  *
  * Data: a generated index CSV (10M entries, 200k with `--quick`, or `--entries N`), written to
  * the OS temp directory and removed afterwards. The load figures read a file the OS has just
@@ -23,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type IndexReader, openIndex, writeIndexFile } from '@rollcall/index';
+import { type IndexReader, openIndex, writeIndexFile, writeShardedIndexFiles } from '@rollcall/index';
 import { isValidE164, type PhoneKey, parseE164Strict } from '@rollcall/phone';
 import { parse } from 'fast-csv';
 import { Bench } from 'tinybench';
@@ -47,6 +49,9 @@ const HIT_RATE = 0.5;
 const TARGET_BUILD_ROWS_PER_S = 500_000;
 const TARGET_LOAD_GB_PER_S = 1;
 const TARGET_BYTES_PER_ENTRY = 24;
+/** Shards of the sharded build, and its target as a ratio to the plain build (issue 17 goal 6: about its speed). */
+const SHARDS = 2;
+const TARGET_SHARDED_RATIO = 0.9;
 /** Above this many entries the baselines that cannot hold them (Map, readFileSync) are left out. */
 const MAX_BASELINE_ENTRIES = 10_000_000;
 
@@ -205,6 +210,15 @@ export async function run(opts: IndexSuiteOptions): Promise<BenchResult[]> {
       },
       fresh,
     );
+    const sharded = `CSV → ${SHARDS} shard files`;
+    let shardedReport: Awaited<ReturnType<typeof writeShardedIndexFiles>> | undefined;
+    build.add(
+      sharded,
+      async () => {
+        shardedReport = await writeShardedIndexFiles(csv, join(dir, 'sharded'), { shardCount: SHARDS });
+      },
+      fresh,
+    );
     if (!big) {
       build.add(
         'CSV → index file, validity on the calling thread',
@@ -215,7 +229,7 @@ export async function run(opts: IndexSuiteOptions): Promise<BenchResult[]> {
       );
     }
     await build.run();
-    if (report === undefined) throw new Error('the index build did not run');
+    if (report === undefined || shardedReport === undefined) throw new Error('the index build did not run');
     const peakRssAfterBuild = process.resourceUsage().maxRSS * 1024;
 
     // How much validity (the never-matchable count) costs per entry, sampled: it is judged on
@@ -280,6 +294,19 @@ export async function run(opts: IndexSuiteOptions): Promise<BenchResult[]> {
         `${report.validityThreads} worker thread(s)${vsMap}` +
         (big ? '' : `; ${(buildHz / inlineHz).toFixed(2)}× validity on the calling thread`) +
         `; peak RSS ${mb(peakRssAfterBuild)} (image ${mb(report.fileBytes)}); isValidE164 ≈ ${validUs.toFixed(2)} µs/entry, off the reading thread`,
+    });
+    const shardedHz = medianHz(build, sharded, entries);
+    results.push({
+      suite: SUITE,
+      name: `build: ${sharded}`,
+      hz: shardedHz,
+      unit: 'rows/s',
+      baseline: 'CSV → index file',
+      ratio: shardedHz / buildHz,
+      target: TARGET_SHARDED_RATIO,
+      notes:
+        `${fmt(entries)} rows in ${(entries / shardedHz).toFixed(1)} s, against ${buildSeconds.toFixed(1)} s unsharded; ` +
+        `${mb(shardedReport.fileBytes)} of shard files, the largest ${mb(shardedReport.largestFileBytes)}`,
     });
     if (!big) {
       results.push({

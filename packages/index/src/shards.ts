@@ -2,35 +2,19 @@
  * Sharded indexes: the one key → shard routing function, the shard files' names, and the build
  * that splits a source CSV into `shardCount` ordinary index files, one shard each.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileErrorFrom, InputError, InvalidArgumentError } from '@rollcall/errors';
+import { fileErrorFrom, InvalidArgumentError } from '@rollcall/errors';
 import { AtomicFile } from '@rollcall/files';
-import { keyToE164, type PhoneKey } from '@rollcall/phone';
-import { writeIndexFileMarking } from './build/from-csv.js';
+import { type PhoneKey, parseE164Strict } from '@rollcall/phone';
 import { buildIndexFromRows } from './build/from-rows.js';
-import { type BuildReport, writeImage } from './build/image-builder.js';
-import { type BuildOptions, CHECK_EVERY_ROWS, DEFAULT_HASH_SEED, throwIfAborted } from './build/options.js';
-import {
-  checkSourceCells,
-  DuplicatePhoneError,
-  noSourceRowProblems,
-  RowProblem,
-  SOURCE_COLUMNS,
-  SourceCells,
-  type SourceRowProblem,
-} from './build/source-rules.js';
-import { csvDataRecords } from './csv.js';
+import { type BuildReport, writeImage, writeImageFile } from './build/image-builder.js';
+import { type BuildOptions, DEFAULT_HASH_SEED, resolveOptions, throwIfAborted } from './build/options.js';
+import { buildImageFromSpool, ShardSpool } from './build/shard-spool.js';
+import { RowBatch, readSourceRows } from './build/source-reader.js';
+import { DuplicatePhoneError, SOURCE_COLUMNS, type SourceRowProblem } from './build/source-rules.js';
+import { CsvChunks, csvDataRecords } from './csv.js';
 import { resealOptOuts } from './header.js';
 import { keyHash } from './key-hash.js';
 import { SLOT_WORDS } from './layout.js';
@@ -90,7 +74,7 @@ export interface ShardedBuildReport {
   source: string;
   /** The shard files written, in shard order. */
   files: string[];
-  /** Each shard's build report (its `source` is a temporary file, since removed). */
+  /** Each shard's build report (its `source` is the source CSV, its `output` the shard file). */
   shards: BuildReport[];
   rows: number;
   entries: number;
@@ -110,92 +94,26 @@ export interface ShardedBuildReport {
   durationMs: number;
 }
 
-/** Bytes of routed rows buffered per shard before a write. */
-const FLUSH_BYTES = 1 << 20;
-
-/** A routed CSV of one shard, written through a buffer. */
-class ShardCsv {
-  readonly path: string;
-  readonly #fd: number;
-  #buffer = 'phone,user_id,opted_out\n';
-
-  constructor(path: string) {
-    this.path = path;
-    this.#fd = openSync(path, 'wx');
-  }
-
-  add(line: string): void {
-    this.#buffer += line;
-    if (this.#buffer.length >= FLUSH_BYTES) this.flush();
-  }
-
-  flush(): void {
-    if (this.#buffer.length > 0) writeSync(this.#fd, this.#buffer);
-    this.#buffer = '';
-  }
-
-  close(): void {
-    try {
-      this.flush();
-    } finally {
-      closeSync(this.#fd);
-    }
-  }
-}
+/** Rows the routing pass reads before it sends them to their shards' spools. */
+const ROUTE_BATCH = 4096;
 
 /**
- * The source lines of the `rows`-th data rows (1-based) routed to `shard`, and the phone cell
- * of the first (error path only: reads the source again instead of keeping a line map, which
- * would cost 4 bytes a row for the whole build).
+ * The error of a duplicate phone that a shard's build found, at the source's lines: the first
+ * duplicate a shard places is the second row of its phone (rows keep their source order within
+ * a shard, and every row of a phone goes to one shard), so it names the first two data lines of
+ * that phone. Error path only: reads the source again instead of keeping a line per row, which
+ * would cost 8 bytes a row for the whole build.
  */
-async function sourceLinesOf(
-  csvPath: string,
-  shard: number,
-  seed: number,
-  shardCount: number,
-  rows: readonly number[],
-): Promise<{ lines: number[]; phone: string }> {
-  const lines = rows.map(() => 0);
+async function duplicateError(csvPath: string, key: PhoneKey): Promise<DuplicatePhoneError> {
+  const lines: number[] = [];
   let phone = '';
-  const row = new SourceCells();
-  let routed = 0;
   for await (const rec of csvDataRecords(csvPath, SOURCE_COLUMNS)) {
-    const key = checkSourceCells(rec.cells, row);
-    if (key instanceof RowProblem || shardOfKey(key, seed, shardCount) !== shard) continue;
-    routed++;
-    rows.forEach((want, i) => {
-      if (want === routed) {
-        lines[i] = rec.line;
-        if (i === 0) phone = rec.cells[0]!;
-      }
-    });
-    if (lines.every((l) => l > 0)) break;
+    if (parseE164Strict(rec.cells[0]!) !== key) continue;
+    lines.push(rec.line);
+    phone = rec.cells[0]!;
+    if (lines.length === 2) break;
   }
-  return { lines, phone };
-}
-
-/**
- * An error of a shard's build, whose positions name the shard's temporary CSV, restated at the
- * source CSV's lines. Temporary line L is the shard's (L − 1)-th routed data row.
- */
-async function restate(
-  err: unknown,
-  tempCsv: string,
-  csvPath: string,
-  shard: number,
-  seed: number,
-  shardCount: number,
-): Promise<unknown> {
-  if (!(err instanceof InputError) || err.file !== tempCsv || err.line === undefined) return err;
-  if (err instanceof DuplicatePhoneError) {
-    const { lines, phone } = await sourceLinesOf(csvPath, shard, seed, shardCount, [
-      err.line - 1,
-      err.firstLine - 1,
-    ]);
-    return new DuplicatePhoneError({ file: csvPath, line: lines[0]!, column: 1 }, lines[1]!, phone);
-  }
-  const { lines } = await sourceLinesOf(csvPath, shard, seed, shardCount, [err.line - 1]);
-  return new InputError({ ...err.position, file: csvPath, line: lines[0]! }, err.detail);
+  return new DuplicatePhoneError({ file: csvPath, line: lines[1]!, column: 1 }, lines[0]!, phone);
 }
 
 /**
@@ -224,10 +142,11 @@ async function settleShardFile(path: string, optedOutUsers: UserIdSet): Promise<
  * Builds an index split into `shardCount` shard files from a `phone,user_id,opted_out` CSV
  * (`rollcall index build <csv> -o <out> --shards S`). Every row goes to shard
  * {@link shardOfKey}(key, hashSeed, S); each file is an ordinary index file whose header records
- * its shard number, the shard count and the hash seed, all with one build time. One pass routes
- * the rows to a temporary CSV per shard (checking each row as the build does, so a bad row fails
- * at its own line); then the shards are built one after another, so memory holds one shard at a
- * time. Files are named by {@link shardFilePaths}; they are renamed into place only when every
+ * its shard number, the shard count and the hash seed, all with one build time. One pass reads
+ * the source as the build reads it (checking each row, so a bad row fails at its own line) and
+ * routes the rows to a temporary spool of fixed-size records per shard (build/shard-spool.ts);
+ * then the shards are built one after another from their spools, with no second parse, so
+ * memory holds one shard at a time. Files are named by {@link shardFilePaths}; they are renamed into place only when every
  * shard is built: on any error none is written and existing files are untouched. In strict mode a
  * duplicate phone is reported at its source lines (the first duplicate of the first shard that
  * has one, which need not be the file's first).
@@ -272,52 +191,54 @@ export async function writeShardedIndexFiles(
     throw fileErrorFrom(files[0]!, err, 'create the shard files');
   }
   try {
-    const csvs: ShardCsv[] = [];
-    const skipped = noSourceRowProblems();
+    const spools: ShardSpool[] = [];
     /** Users of the routed rows marked opted out (exact unless a duplicate is skipped later). */
     const optedOutRows = new UserIdSet();
-    let rows = 0;
+    let read: { rows: number; skipped: Record<SourceRowProblem, number> };
     try {
-      for (let i = 0; i < shardCount; i++) csvs.push(new ShardCsv(join(temp, `in-${i}.csv`)));
-      const row = new SourceCells();
-      for await (const rec of csvDataRecords(csvPath, SOURCE_COLUMNS)) {
-        if (++rows % CHECK_EVERY_ROWS === 0) throwIfAborted(common.signal);
-        const key = checkSourceCells(rec.cells, row);
-        if (key instanceof RowProblem) {
-          if (!common.skipInvalid) throw key.errorAt(csvPath, rec.line);
-          skipped[key.problem]++;
-          continue;
-        }
-        if (row.optedOut) optedOutRows.add(row.halves[0]!, row.halves[1]!);
-        // Written in a canonical spelling: every cell was just checked, none needs quoting.
-        csvs[shardOfKey(key, seed, shardCount)]!.add(`${keyToE164(key)},${rec.cells[1]!},${row.optedOut}\n`);
+      for (let i = 0; i < shardCount; i++)
+        spools.push(new ShardSpool(join(temp, `in-${i}.rows`), shardCount));
+      // The build's own reading loop (fast path and checks), so a bad row fails at its own line;
+      // its rows go to their shards' spools instead of a table.
+      const chunks = await CsvChunks.open(csvPath);
+      try {
+        const batch = new RowBatch(ROUTE_BATCH);
+        const route = async () => {
+          for (let r = 0; r < batch.count; r++) {
+            const key = batch.keys[r]!;
+            const lo = batch.userLo[r]!;
+            const hi = batch.userHi[r]!;
+            const optedOut = batch.optedOut[r] === 1;
+            if (optedOut) optedOutRows.add(lo, hi);
+            spools[shardOfKey(key as PhoneKey, seed, shardCount)]!.add(key, lo, hi, optedOut);
+          }
+          batch.count = 0;
+        };
+        read = await readSourceRows(csvPath, chunks, resolveOptions(shardOptions(0)), batch, route);
+      } finally {
+        await chunks.close();
       }
     } finally {
-      for (const csv of csvs) csv.close();
+      for (const spool of spools) spool.close();
     }
+    const { rows, skipped } = read;
     const shards: BuildReport[] = [];
     // Users of the opted-out rows each shard placed: only needed when rows can be skipped.
     const placedOptedOut = common.skipInvalid ? new UserIdSet() : undefined;
     for (let i = 0; i < shardCount; i++) {
       throwIfAborted(common.signal);
-      const tempCsv = csvs[i]!.path;
-      try {
-        const built = await writeIndexFileMarking(
-          tempCsv,
-          join(temp, `out-${i}.idx`),
-          shardOptions(i),
-          optedOutRows,
-        );
-        shards.push(built.report);
-        if (placedOptedOut !== undefined) {
-          built.optedOutUsers.forEach((lo, hi) => {
-            placedOptedOut.add(lo, hi);
-          });
-        }
-      } catch (err) {
-        throw await restate(err, tempCsv, csvPath, i, seed, shardCount);
+      const spool = spools[i]!;
+      const o = resolveOptions(shardOptions(i));
+      const built = await writeImageFile(join(temp, `out-${i}.idx`), o.signal, false, () =>
+        buildImageFromSpool(spool, o, csvPath, optedOutRows, (key) => duplicateError(csvPath, key)),
+      );
+      shards.push({ ...built.report, output: files[i]! });
+      if (placedOptedOut !== undefined) {
+        built.optedOutUsers.forEach((lo, hi) => {
+          placedOptedOut.add(lo, hi);
+        });
       }
-      rmSync(tempCsv, { force: true });
+      rmSync(spool.path, { force: true });
     }
     // Without skipping, every routed row was placed (or the build failed): the sets are equal.
     // Placed ⊆ routed, so equal sizes mean equal sets.

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, InputError } from '@rollcall/errors';
 import { describe, expect, test } from 'vitest';
-import { DuplicatePhoneError, writeIndexFile } from '../src/index.js';
+import { DuplicatePhoneError, type IndexRow, writeIndexFile } from '../src/index.js';
 import { keyHash } from '../src/key-hash.js';
 import { openIndex } from '../src/load.js';
 import { shardFilePaths, shardOfKey, writeShardedIndexFiles } from '../src/shards.js';
@@ -88,6 +88,38 @@ describe('writeShardedIndexFiles', () => {
       'index.csv',
       'whole.idx',
     ]);
+  });
+
+  test('each shard file is, byte for byte, what a plain build of its own rows writes', async () => {
+    const dir = tempDir();
+    // Past one spool buffer and one read of a spool (65,536 rows) in each shard.
+    const rows = makeRows(140_000, 11);
+    const spellings = [
+      (r: IndexRow) => `${r.phone},${r.userId},${r.optedOut}`,
+      (r: IndexRow) => `"${r.phone}",${r.userId},${r.optedOut ? 'yes' : 'no'}`,
+      (r: IndexRow) => `${r.phone},"${r.userId}",${r.optedOut ? 1 : 0}\r`,
+    ];
+    // Mostly plain rows (the fast path), every 7th in another spelling, with blank lines between.
+    const lines = rows.map((r, i) => (i % 7 === 3 ? spellings[(i >> 3) % 3]!(r) : spellings[0]!(r)));
+    for (let i = lines.length - 1000; i > 0; i -= 1000) lines.splice(i, 0, '');
+    const csv = writeText(dir, 'index.csv', `phone,user_id,opted_out\n${lines.join('\n')}\n`);
+    const options = { shardCount: 2, hashSeed: 5, builtAt: 1_700_000_000_000, withSha256: true };
+    const report = await writeShardedIndexFiles(csv, join(dir, 'idx'), options);
+    expect(report.entries).toBe(rows.length);
+    for (let shard = 0; shard < 2; shard++) {
+      const own = rows.filter((r) => shardOfKey(keyOf(r.phone), 5, 2) === shard);
+      expect(own.length).toBeGreaterThan(65_536);
+      const plain = join(dir, `plain-${shard}.idx`);
+      await writeIndexFile(writeText(dir, `rows-${shard}.csv`, csvOf(own)), plain, {
+        hashSeed: 5,
+        builtAt: options.builtAt,
+        withSha256: true,
+        shard,
+        shardCount: 2,
+      });
+      expect(readFileSync(report.files[shard]!).equals(readFileSync(plain))).toBe(true);
+      expect(report.shards[shard]!.output).toBe(report.files[shard]);
+    }
   });
 
   test('into a directory, more shards than rows: empty shards are still sound files', async () => {

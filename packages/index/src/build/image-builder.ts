@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { InputError, InvalidArgumentError } from '@rollcall/errors';
-import type { AtomicFile } from '@rollcall/files';
+import { AtomicFile, commitAll } from '@rollcall/files';
 import { type PhoneKey, phoneMetadataInfo } from '@rollcall/phone';
 import { checksumRange } from '../checksum.js';
 import { decodeHeader, imageGeometry, type RawHeader, sealHeader, writeHeaderFields } from '../header.js';
@@ -20,13 +20,14 @@ import {
   TABLE_OFFSET,
   TWO_POW_32,
 } from '../layout.js';
+import { withIndexLock } from '../lock.js';
 import { fillSha256Section } from '../sha256-section.js';
-import type { PlainRow } from '../source-row.js';
 import { capacityFor, findSlotFrom, writeSlot } from '../table.js';
 import { settleUserFlags } from '../user-optouts.js';
 import { UserIdSet } from '../user-set.js';
 import { ValidityCounter } from '../validity.js';
 import { type ResolvedOptions, validityThreads } from './options.js';
+import { RowBatch } from './source-reader.js';
 import type { SourceRowProblem } from './source-rules.js';
 
 /** What a build did. Sizes in bytes, durations in ms. */
@@ -158,18 +159,21 @@ export class ImageBuilder {
   }
 
   /**
-   * Marks every entry of every opted-out user opted out (the users of this build's opted-out rows,
-   * and `alsoOptedOut`: a sharded build's users opted out in any shard), adds the SHA-256 section,
-   * writes the header and both checksums. Returns the image (possibly longer than the file when
-   * rows were skipped: only its first `raw.fileBytes` count).
+   * Marks every entry of every user in `optedOutUsers` opted out: by default the users of this
+   * build's opted-out rows; a sharded build gives its users opted out in any shard, which must
+   * include those (the entries of this build's rows' users would otherwise not be marked). Adds
+   * the SHA-256 section, writes the header and both checksums. Returns the image (possibly longer
+   * than the file when rows were skipped: only its first `raw.fileBytes` count).
    */
-  async finish(alsoOptedOut?: UserIdSet): Promise<{ image: SharedArrayBuffer; raw: RawHeader }> {
+  async finish(
+    optedOutUsers: UserIdSet = this.optedOutUsers,
+  ): Promise<{ image: SharedArrayBuffer; raw: RawHeader }> {
     const o = this.#opts;
-    // One pass over the table, after every row is in: a user's numbers may be on any rows.
-    const outSets = alsoOptedOut === undefined ? [this.optedOutUsers] : [this.optedOutUsers, alsoOptedOut];
-    this.optedOut = outSets.some((set) => set.size > 0)
-      ? settleUserFlags(this.table, this.capacity, outSets).optedOut
-      : 0;
+    // One pass over the table, after every row is in: a user's numbers may be on any rows. One
+    // set, never this build's and the shards' both: every entry not opted out (most) would be
+    // looked up twice, the second time for nothing.
+    this.optedOut =
+      optedOutUsers.size > 0 ? settleUserFlags(this.table, this.capacity, [optedOutUsers]).optedOut : 0;
     const g = imageGeometry(this.capacity, this.entries, o.withSha256);
     if (o.withSha256) fillSha256Section(this.image, this.table, this.capacity, this.entries, g.sha256Offset);
     const neverMatchable = await this.#validity.total();
@@ -242,34 +246,18 @@ export function exactImage(image: SharedArrayBuffer, fileBytes: number): SharedA
 }
 
 /**
- * Plain rows read but not yet placed. Rows are placed a batch at a time, in order: first every
- * home slot of the batch is computed and touched, then the rows are placed. The touch pass is a
- * loop of independent loads, so the CPU keeps many cache misses of the (large, randomly
- * addressed) table in flight at once instead of waiting for each row's in turn.
+ * Rows read but not yet placed. Rows are placed a batch at a time, in order: first every home
+ * slot of the batch is computed and touched, then the rows are placed. The touch pass is a loop
+ * of independent loads, so the CPU keeps many cache misses of the (large, randomly addressed)
+ * table in flight at once instead of waiting for each row's in turn.
  */
-export class PendingRows {
-  readonly keys = new Float64Array(PLACE_BATCH);
+export class PendingRows extends RowBatch {
   readonly homes = new Float64Array(PLACE_BATCH);
-  readonly userLo = new Uint32Array(PLACE_BATCH);
-  readonly userHi = new Uint32Array(PLACE_BATCH);
-  readonly optedOut = new Uint8Array(PLACE_BATCH);
-  /** Source line of each row (for a duplicate's error). */
-  readonly lines = new Float64Array(PLACE_BATCH);
-  count = 0;
   /** Rows of the batch placed so far. */
   placed = 0;
 
-  push(row: PlainRow, line: number): void {
-    const i = this.count++;
-    this.keys[i] = row.key;
-    this.userLo[i] = row.userLo;
-    this.userHi[i] = row.userHi;
-    this.optedOut[i] = row.optedOut ? 1 : 0;
-    this.lines[i] = line;
-  }
-
-  get full(): boolean {
-    return this.count === PLACE_BATCH;
+  constructor() {
+    super(PLACE_BATCH);
   }
 
   /**
@@ -313,5 +301,47 @@ const touchSink = { value: 0 };
 export function writeImage(out: AtomicFile, image: SharedArrayBuffer, bytes: number): void {
   for (let off = 0; off < bytes; off += WRITE_CHUNK_BYTES) {
     out.write(new Uint8Array(image, off, Math.min(WRITE_CHUNK_BYTES, bytes - off)));
+  }
+}
+
+/** An image built in memory: its header, its report, and the users of its own opted-out rows. */
+export interface BuiltImage {
+  image: SharedArrayBuffer;
+  raw: RawHeader;
+  report: BuildReport;
+  /** Users of the opted-out rows placed (a sharded build gathers them across shards). */
+  optedOutUsers: UserIdSet;
+}
+
+/**
+ * Writes the image that `build` makes to `outPath` via a temp file beside it, renamed on success:
+ * on any error (bad row, I/O, abort) nothing is left behind and an existing `outPath` is
+ * untouched. The output is opened first, so a path that cannot be written fails before a long
+ * build. With `lockOutput`, the rename holds the output's update lock (lock.ts): it waits for an
+ * `index optout` running on the same file, which would otherwise rename the old index (plus its
+ * changes) over the new one when it ends. Returns the report (naming the output) and the users
+ * of the image's own opted-out rows; the image itself is let go.
+ */
+export async function writeImageFile(
+  outPath: string,
+  signal: AbortSignal | undefined,
+  lockOutput: boolean,
+  build: () => Promise<BuiltImage>,
+): Promise<{ report: BuildReport; optedOutUsers: UserIdSet }> {
+  const started = performance.now();
+  const out = new AtomicFile(outPath);
+  try {
+    const { image, raw, report, optedOutUsers } = await build();
+    writeImage(out, image, raw.fileBytes);
+    // Renamed only if no stop was asked for, even one that came while the image was being written.
+    const commit = () => commitAll([out], { signal });
+    await (lockOutput ? withIndexLock(outPath, commit, { signal }) : commit());
+    return {
+      report: { ...report, output: outPath, durationMs: performance.now() - started },
+      optedOutUsers,
+    };
+  } catch (err) {
+    out.abort();
+    throw err;
   }
 }
