@@ -293,6 +293,7 @@ export async function run(opts: SuiteOptions & { maxIndex?: number }): Promise<B
       machine: machineFacts(),
       date: new Date().toISOString(),
       baseline: baseName,
+      baselineHz: baseHz,
       series: [
         series(
           `upload rows (${short(p.baseIndex)}-entry index)`,

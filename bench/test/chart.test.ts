@@ -87,6 +87,7 @@ describe('scalingChartSvg', () => {
     machine,
     date: '2026-11-29T12:00:00.000Z',
     baseline: '1M-row upload, 2M-entry index',
+    baselineHz: 350_000,
     series: [
       {
         title: 'upload rows <2M index>',
