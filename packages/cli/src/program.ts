@@ -165,7 +165,6 @@ function buildProgram(state: { exitCode: number }, signal: AbortSignal): Command
     .option('--no-watch', 'do not reload the file when it changes (e.g. after `index optout`)')
     .option('--no-verify-checksum', 'skip the index checksum on load')
     .option('-q, --quiet', 'print nothing but errors')
-    .addOption(new Option('--test-hold-job <n>').hideHelp())
     .action(async (opts: ServeCommandOptions) => {
       state.exitCode = await runServe(opts, signal);
     });

@@ -24,4 +24,4 @@ export { checkRedisUrl, redactRedisUrl, scrubSecrets } from './redis.js';
 export type { ClusterTopology, ReplicaInfo } from './registry.js';
 export { listReplicas, topologyOf } from './registry.js';
 export type { ServeOptions, ShardServer } from './serve.js';
-export { DEFAULT_LOCK_DURATION_MS, serveShard } from './serve.js';
+export { DEFAULT_LOCK_DURATION_MS, JOB_TAKEN_CHANNEL, serveShard } from './serve.js';

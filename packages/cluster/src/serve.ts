@@ -4,6 +4,7 @@
  * them takes any job, and BullMQ's stalled-job check hands the jobs of one that dies to another.
  */
 import { randomUUID } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { type Stats, unwatchFile, watchFile } from 'node:fs';
 import { hostname } from 'node:os';
 import { ErrorCodes, InvalidArgumentError, isRollcallError, RollcallError } from '@rollcall/errors';
@@ -59,13 +60,16 @@ export interface ServeOptions {
   connectTimeoutMs?: number;
   /** Where progress lines go (one line each, no secrets); default nowhere. */
   onLog?: (line: string) => void;
-  /**
-   * Test-only fault injection: on taking its `holdOnJob`-th job, the worker writes a log line
-   * `holding job <id>` and then blocks its thread forever (holding the job's lock, renewing
-   * nothing), so a test can kill it mid-job.
-   */
-  faults?: { holdOnJob?: number };
 }
+
+/**
+ * The diagnostics channel a shard worker publishes on as it takes each probe job, before it
+ * answers: `{ shard, shardCount, replica, job }` (the job's id; never a key, number or id). Like
+ * undici's channels it costs nothing without a subscriber; an operator's tracing can count jobs
+ * with it, and the cluster's failover test freezes a replica mid-job from a subscriber.
+ */
+export const JOB_TAKEN_CHANNEL = 'rollcall:serve:job';
+const jobTaken = channel(JOB_TAKEN_CHANNEL);
 
 /** A running shard worker. */
 export interface ShardServer {
@@ -109,12 +113,6 @@ function positiveInt(name: string, value: number | undefined, dflt: number, min 
   return value;
 }
 
-/** Blocks this thread for good (test-only: a worker frozen mid-job, to be killed). */
-function freezeForever(): never {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) Atomics.wait(cell, 0, 0);
-}
-
 class BullShardServer implements ShardServer {
   readonly shard: number;
   readonly shardCount: number;
@@ -128,10 +126,8 @@ class BullShardServer implements ShardServer {
   readonly #registration: Registration;
   readonly #worker: Worker<ProbeJobData>;
   readonly #log: (line: string) => void;
-  readonly #holdOnJob: number | undefined;
   readonly #indexPath: string;
   readonly #verifyChecksum: boolean;
-  #jobsTaken = 0;
   #closing: Promise<void> | undefined;
   #watching = false;
 
@@ -156,7 +152,6 @@ class BullShardServer implements ShardServer {
     this.#link = link;
     this.#ns = settings.ns;
     this.#log = o.onLog ?? (() => {});
-    this.#holdOnJob = o.faults?.holdOnJob;
     this.#indexPath = o.index;
     this.#verifyChecksum = o.verifyChecksum ?? true;
     this.#registration = new Registration(
@@ -195,9 +190,13 @@ class BullShardServer implements ShardServer {
   }
 
   async #process(job: Job<ProbeJobData>): Promise<null> {
-    if (++this.#jobsTaken === this.#holdOnJob) {
-      this.#log(`holding job ${job.id}`);
-      freezeForever();
+    if (jobTaken.hasSubscribers) {
+      jobTaken.publish({
+        shard: this.shard,
+        shardCount: this.shardCount,
+        replica: this.replica,
+        job: job.id,
+      });
     }
     const data = job.data;
     const answer = this.#answer(data);

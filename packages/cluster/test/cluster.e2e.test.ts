@@ -23,6 +23,9 @@ import {
   type TestRedis,
 } from './helpers.js';
 
+/** Preloaded into a replica that must freeze mid-job (see the fixture). */
+const HOLD_JOB = join(import.meta.dirname, 'fixtures/hold-job.ts');
+
 const REDIS_SERVER = findRedisServer();
 if (REDIS_SERVER === undefined) {
   console.warn(
@@ -59,12 +62,15 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
 
   const shardFile = (i: number) => join(dir, `idx.shard-${i}-of-${SHARDS}.idx`);
 
-  async function serve(shard: number, extra: string[] = []): Promise<CliProcess> {
+  /** Starts a replica of `shard`; `holdJob`: it freezes on its n-th job (fixtures/hold-job.ts). */
+  async function serve(shard: number, extra: string[] = [], holdJob?: number): Promise<CliProcess> {
     const p = startCli(
       ['serve', '--shard', String(shard), '--index', shardFile(shard), ...FAST_FAILOVER, ...extra],
       {
         ROLLCALL_REDIS_URL: redis.url,
+        ...(holdJob !== undefined ? { ROLLCALL_TEST_HOLD_JOB: String(holdJob) } : {}),
       },
+      holdJob !== undefined ? ['--import', HOLD_JOB] : [],
     );
     everyProcess.push(p);
     await p.waitForOutput(/serving shard/);
@@ -223,7 +229,7 @@ describe.skipIf(REDIS_SERVER === undefined)('rollcall match --cluster over BullM
     async () => {
       // Shard 1 is served by one replica that freezes on its first job, holding the job's lock.
       await Promise.all(workers[1]!.map((p) => stopGracefully(p)));
-      const doomed = await serve(1, ['--test-hold-job', '1', '--concurrency', '1']);
+      const doomed = await serve(1, ['--concurrency', '1'], 1);
       const m = startMatch('failover');
       await doomed.waitForOutput(/holding job/);
       // A second replica comes up, then the first dies mid-job. Only BullMQ's stalled-job check can

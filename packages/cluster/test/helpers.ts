@@ -118,13 +118,21 @@ export interface CliProcess {
   exited: Promise<{ status: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts the real `rollcall` CLI (from source) with `args`. */
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Starts the real `rollcall` CLI (from source) with `args`; `nodeArgs` go to node first (e.g. an `--import`). */
+export function startCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: readonly string[] = [],
+): CliProcess {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', ...nodeArgs, BIN, ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => {

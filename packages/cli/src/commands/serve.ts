@@ -14,8 +14,6 @@ export interface ServeCommandOptions {
   watch: boolean;
   verifyChecksum: boolean;
   quiet?: boolean;
-  /** Test-only, hidden: freeze while holding the n-th job (see `ServeOptions.faults`). */
-  testHoldJob?: string;
 }
 
 /**
@@ -29,7 +27,6 @@ export async function runServe(opts: ServeCommandOptions, signal: AbortSignal): 
   const concurrency = int('--concurrency', opts.concurrency, 1, 1024);
   const lockDurationMs = int('--lock-duration', opts.lockDuration, 100);
   const stalledIntervalMs = int('--stalled-interval', opts.stalledInterval, 100);
-  const holdOnJob = int('--test-hold-job', opts.testHoldJob, 1);
   const log = opts.quiet ? undefined : (line: string) => process.stdout.write(`rollcall serve: ${line}\n`);
   const cluster = await loadCluster('serve');
   const server = await cluster.serveShard({
@@ -41,12 +38,7 @@ export async function runServe(opts: ServeCommandOptions, signal: AbortSignal): 
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
     ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
-    // Test-only fault: its log line is what the test waits for, so it is printed even when quiet.
-    ...(holdOnJob !== undefined
-      ? { faults: { holdOnJob }, onLog: (line: string) => process.stdout.write(`rollcall serve: ${line}\n`) }
-      : log !== undefined
-        ? { onLog: log }
-        : {}),
+    ...(log !== undefined ? { onLog: log } : {}),
   });
   if (!signal.aborted) {
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
