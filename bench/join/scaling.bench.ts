@@ -13,6 +13,9 @@
  * process against the plain pipeline's pass alone (its Map is built before, untimed), so the ratio
  * counts start-up, module loading and the index load against rollcall only.
  *
+ * And the base upload pre-hashed (goal 7: each valid cell as its SHA-256 digest, `--hashed meta`)
+ * against the base index built with its SHA-256 section, against the plain base point.
+ *
  * Data (generated once, cached in fixtures/large/): dense UK-mobile indexes (`denseIndexRows`,
  * prefix-stable, so a smaller index is the start of a larger one) and messy uploads whose matches
  * come from the first 1M entries, so every index holds the same matches.
@@ -24,6 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { hashPhoneHex, normalizePhone } from '@rollcall/phone';
 import { denseIndexRows, uploadRows, writeDenseIndexCsv, writeLines } from '../../fixtures/generate.js';
 import { type ScalingSeries, scalingChartSvg } from '../chart.js';
 import { type BenchResult, machineFacts, type SuiteOptions } from '../result.js';
@@ -98,13 +102,22 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<void>
 
 const indexCsvOf = (entries: number): string => join(LARGE, `dense-index-${entries}.csv`);
 
-/** The index of `entries` entries, built (once) by the CLI from its generated CSV. */
-async function indexFile(entries: number): Promise<string> {
+/** The index of `entries` entries, built (once) by the CLI from its generated CSV; `withSha256` adds the SHA-256 section. */
+async function indexFile(entries: number, withSha256 = false): Promise<string> {
   const csv = indexCsvOf(entries);
-  const idx = join(LARGE, `dense-index-${entries}.idx`);
+  const idx = join(LARGE, `dense-index-${entries}${withSha256 ? '-sha256' : ''}.idx`);
   if (!existsSync(idx)) {
     if (!existsSync(csv)) await writeDenseIndexCsv(csv, entries);
-    await runCli([BIN, 'index', 'build', csv, '-o', idx, '--quiet']);
+    await runCli([
+      BIN,
+      'index',
+      'build',
+      csv,
+      '-o',
+      idx,
+      '--quiet',
+      ...(withSha256 ? ['--with-sha256'] : []),
+    ]);
     // The built file is what the bench reads; its source can be made again in seconds.
     if (entries > 10_000_000) rmSync(csv, { force: true });
   }
@@ -124,6 +137,33 @@ async function uploadFile(rows: number, matchPool: number): Promise<string> {
   return path;
 }
 
+/**
+ * The upload at `plainPath` as an advertiser pre-hashes it (Meta's convention: SHA-256 hex of the
+ * E.164 digits): each cell that normalises (default GB) becomes its digest, any other becomes
+ * empty, so the rows and the people are the plain upload's.
+ */
+function hashedUploadFile(plainPath: string): string {
+  const path = plainPath.replace(/\.csv$/, '-sha256.csv');
+  if (!existsSync(path)) {
+    const lines = readFileSync(plainPath, 'utf8').split('\n');
+    const out = ['first_name,phone_sha256,email'];
+    for (const line of lines.slice(1)) {
+      if (line === '') continue;
+      // uploadRows' lines: `custN,<cell, quoted when it must be>,custN@example.com`.
+      const first = line.indexOf(',');
+      const last = line.lastIndexOf(',');
+      let cell = line.slice(first + 1, last);
+      if (cell.startsWith('"')) cell = cell.slice(1, -1).replaceAll('""', '"');
+      const phone = normalizePhone(cell, { defaultCountry: 'GB' });
+      out.push(
+        `${line.slice(0, first)},${phone.ok ? hashPhoneHex(phone.key, 'meta') : ''},${line.slice(last + 1)}`,
+      );
+    }
+    writeFileSync(path, `${out.join('\n')}\n`);
+  }
+  return path;
+}
+
 /** One whole-process match: wall seconds, the match's own seconds, index load, peak RSS. */
 interface Measured {
   wall: number;
@@ -132,7 +172,12 @@ interface Measured {
   rssMiB: number;
 }
 
-async function measureOnce(index: string, upload: string, scratch: string): Promise<Measured> {
+async function measureOnce(
+  index: string,
+  upload: string,
+  scratch: string,
+  extra: readonly string[] = [],
+): Promise<Measured> {
   const audit = join(scratch, 'audit.json');
   const report = join(scratch, 'report.json');
   const rss = join(scratch, 'rss');
@@ -164,6 +209,7 @@ async function measureOnce(index: string, upload: string, scratch: string): Prom
       '--threads',
       '2',
       '--quiet',
+      ...extra,
     ],
     { ROLLCALL_BENCH_RSS_FILE: rss },
   );
@@ -213,6 +259,10 @@ export async function run(opts: SuiteOptions & { maxIndex?: number }): Promise<B
     // Warm the page cache and the CLI's own start once, untimed.
     const [baseIdx, baseUp] = files.get(`${p.baseUpload}/${p.baseIndex}`)!;
     await measureOnce(baseIdx, baseUp, scratch);
+    // Goal 7: the base upload pre-hashed, against an index with its SHA-256 section.
+    const hashedIdx = await indexFile(p.baseIndex, true);
+    const hashedUp = hashedUploadFile(baseUp);
+    const hashedRuns: Measured[] = [];
     const plain = await startPlainPipeline(indexCsvOf(p.baseIndex));
     const plainSeconds: number[] = [];
     try {
@@ -222,6 +272,7 @@ export async function run(opts: SuiteOptions & { maxIndex?: number }): Promise<B
           const [idx, up] = files.get(`${point.upload}/${point.index}`)!;
           point.runs.push(await measureOnce(idx, up, scratch));
         }
+        hashedRuns.push(await measureOnce(hashedIdx, hashedUp, scratch, ['--hashed', 'meta']));
       }
     } finally {
       plain.close();
@@ -273,6 +324,17 @@ export async function run(opts: SuiteOptions & { maxIndex?: number }): Promise<B
       };
     });
     results.push(...sizes);
+    const hashedWall = median(hashedRuns.map((r) => r.wall));
+    const hashedMatch = median(hashedRuns.map((r) => r.match));
+    results.push({
+      suite: SUITE,
+      name: `whole process, pre-hashed (SHA-256, --hashed meta): ${baseName}`,
+      hz: p.baseUpload / hashedWall,
+      unit: 'rows/s',
+      baseline: baseName,
+      ratio: p.baseUpload / hashedWall / baseHz,
+      notes: `the same rows as digests, against the index with its SHA-256 section; ${hashedWall.toFixed(2)} s; the match alone ${fmt(Math.round(p.baseUpload / hashedMatch))} rows/s (${(base.match / hashedMatch).toFixed(2)}× the plain upload's); index load ${median(hashedRuns.map((r) => r.indexLoad)).toFixed(2)} s; peak RSS ${fmt(Math.round(median(hashedRuns.map((r) => r.rssMiB))))} MiB; median of ${hashedRuns.length}`,
+    });
     const series = (
       title: string,
       pick: (s: (typeof summary)[number]) => boolean,
