@@ -49,6 +49,26 @@ function formatRatio(ratio: number): string {
   return ratio >= 10 ? `${ratio.toFixed(0)}×` : `${ratio.toFixed(2)}×`;
 }
 
+/** A chart's SVG document: white ground, title and subtitle at the top, then `body`. Self-contained. */
+function svgDocument(o: {
+  width: number;
+  height: number;
+  title: string;
+  subtitle: string;
+  subtitleSize: number;
+  subtitleMax: number;
+  body: string;
+}): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${o.width}" height="${o.height}" viewBox="0 0 ${o.width} ${o.height}" font-family="${FONT}" role="img" aria-label="${escapeXml(o.title)}">
+<title>${escapeXml(o.title)}</title>
+<rect width="${o.width}" height="${o.height}" fill="#ffffff"/>
+<text x="${PAD}" y="30" font-size="17" font-weight="700" fill="${COLORS.ink}">${escapeXml(o.title)}</text>
+<text x="${PAD}" y="50" font-size="${o.subtitleSize}" fill="${COLORS.muted}">${escapeXml(shorten(o.subtitle, o.subtitleMax))}</text>
+${o.body}
+</svg>
+`;
+}
+
 /** The SVG text of a bench run's chart. Figures without a baseline are the baselines: they are the 1× line. */
 export function benchChartSvg(run: BenchRun): string {
   const figures = run.results.filter(
@@ -124,15 +144,8 @@ export function benchChartSvg(run: BenchRun): string {
   const m = run.machine;
   const title = `rollcall benchmarks${run.quick ? ' (quick run)' : ''}: throughput against each baseline`;
   const subtitle = `${run.date.slice(0, 10)} · ${m.cores} cores, ${m.cpu}, Node ${m.node} (${m.platform}) · log scale, baseline = 1×`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}" role="img" aria-label="${escapeXml(title)}">
-<title>${escapeXml(title)}</title>
-<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>
-<text x="${PAD}" y="30" font-size="17" font-weight="700" fill="${COLORS.ink}">${escapeXml(title)}</text>
-<text x="${PAD}" y="50" font-size="11.5" fill="${COLORS.muted}">${escapeXml(shorten(subtitle, 140))}</text>
-${axis.join('\n')}
-${parts.join('\n')}
-</svg>
-`;
+  const body = `${axis.join('\n')}\n${parts.join('\n')}`;
+  return svgDocument({ width: WIDTH, height, title, subtitle, subtitleSize: 11.5, subtitleMax: 140, body });
 }
 
 /** One size series of the scaling bench: a point a size, each with its rates and peak RSS. */
@@ -258,13 +271,6 @@ export function scalingChartSvg(run: ScalingRun): string {
   const m = run.machine;
   const title = 'rollcall match: rows/s and peak RSS against size';
   const subtitle = `${run.date.slice(0, 10)} · ${m.cores} cores, ${m.cpu}, Node ${m.node} · built CLI, 2 threads, medians · band: ±20% of the whole-process rate at ${run.baseline}`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}" role="img" aria-label="${escapeXml(title)}">
-<title>${escapeXml(title)}</title>
-<rect width="${width}" height="${height}" fill="#ffffff"/>
-<text x="${PAD}" y="30" font-size="17" font-weight="700" fill="${COLORS.ink}">${escapeXml(title)}</text>
-<text x="${PAD}" y="50" font-size="11" fill="${COLORS.muted}">${escapeXml(shorten(subtitle, 150))}</text>
-${parts.join('\n')}
-${legend}
-</svg>
-`;
+  const body = `${parts.join('\n')}\n${legend}`;
+  return svgDocument({ width, height, title, subtitle, subtitleSize: 11, subtitleMax: 150, body });
 }
